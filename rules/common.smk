@@ -1,0 +1,40 @@
+# Named helpers for rules: paths come from learnscope.store, configuration from PARAMS.
+import glob
+
+from learnscope import store
+from learnscope.config import to_json
+
+SRC = "src/learnscope"
+
+
+def code(*patterns):
+    """Package modules a rule's script runs, as inputs: editing one reruns exactly those jobs."""
+    return sorted({path for p in patterns for path in glob.glob(f"{SRC}/{p}")})
+
+
+# Imported by every script (params pulls in the task and model registries).
+CORE = code("__init__.py", "config.py", "errors.py", "logs.py", "metrics.py", "params.py",
+            "store.py", "data.py", "tasks/*.py", "models/*.py")
+
+
+wildcard_constraints:
+    run="[A-Za-z0-9_.-]+",
+    study="[A-Za-z0-9_]+",
+    task="[A-Za-z0-9_]+",
+
+
+def run_spec(wildcards):
+    return PARAMS.runs[wildcards.run].to_json()
+
+
+def run_dataset(wildcards):
+    spec = PARAMS.runs[wildcards.run]
+    return store.dataset_path(spec.study, spec.task_name)
+
+
+def task_spec(wildcards):
+    return to_json(PARAMS.studies[wildcards.study].tasks[wildcards.task])
+
+
+def all_targets():
+    return [store.METRICS_PATH, store.REPORT_INDEX, store.RUNS_INDEX]

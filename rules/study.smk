@@ -1,0 +1,43 @@
+# One rule per study (study_<name>) plus a target rule <name>, so `snakemake parity` works.
+from learnscope.studies import STUDIES
+
+
+def study_outputs(study):
+    names = ("summary.nc", "metrics.json") + STUDIES[study].figures
+    return {name: store.study_path(study, name) for name in names}
+
+
+def study_inputs(study):
+    return [store.run_path(name, artefact) for name in study_run_names(study)
+            for artefact in STUDIES[study].run_artefacts]
+
+
+def study_run_names(study):
+    return [name for name, spec in PARAMS.runs.items() if spec.study == study]
+
+
+for _study in PARAMS.studies:
+
+    rule:
+        name:
+            f"study_{_study}"
+        input:
+            runs=study_inputs(_study),
+            code=CORE + code("studies/*.py", "features/nfa.py"),
+            script="scripts/study.py",
+        output:
+            list(study_outputs(_study).values()),
+        params:
+            study=_study,
+            config=to_json(PARAMS.studies[_study]),
+            runs=study_run_names(_study),
+        log:
+            f"logs/study/{_study}.log",
+        script:
+            "../scripts/study.py"
+
+    rule:
+        name:
+            _study
+        input:
+            list(study_outputs(_study).values()),

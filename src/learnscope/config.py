@@ -1,0 +1,160 @@
+"""params.yaml -> frozen dataclasses, strictly.
+
+Every section of params.yaml is a frozen dataclass whose documented fields are its keys.
+``build`` turns plain YAML data into those classes and raises ``ConfigError`` with the
+dotted key for: unknown keys (listing the allowed ones), missing keys, wrong types (a
+string such as ``1e-3`` where a float belongs: PyYAML reads ``1e-3`` as a string, write
+``1.0e-3``), values outside a ``Literal``, and impossible values (each class's ``check``).
+
+Polymorphic sections pick their class from a registry by a discriminator key:
+tasks by ``family`` (``learnscope.tasks.TASKS``), models by ``name``
+(``learnscope.models.MODELS``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from learnscope.errors import ConfigError
+
+def _registries() -> dict[type, tuple[str, dict[str, type]]]:
+    """Abstract base class -> (discriminator key, registry). Imported lazily (no cycles)."""
+    from learnscope.models import MODELS, ModelConfig
+    from learnscope.tasks import TASKS
+    from learnscope.tasks.base import Task
+
+    return {Task: ("family", TASKS), ModelConfig: ("name", MODELS)}
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _fail(path: str, message: str) -> typing.NoReturn:
+    raise ConfigError(f"{path} {message}")
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def build(tp: Any, data: Any, path: str) -> Any:
+    """Convert YAML/JSON data to an instance of type ``tp``, naming ``path`` in any error."""
+    registry = _registries().get(tp)
+    if registry is not None:
+        return _build_polymorphic(tp, registry, data, path)
+    if dataclasses.is_dataclass(tp):
+        return _build_dataclass(tp, data, path)
+    origin, args = get_origin(tp), get_args(tp)
+    if origin is Literal:
+        if data not in args:
+            _fail(path, f"= {data!r} is not allowed; allowed: {', '.join(map(repr, args))}")
+        return data
+    if origin in (Union, types.UnionType):
+        return _build_optional(args, data, path)
+    if origin is tuple:
+        return _build_tuple(args, data, path)
+    if origin is dict:
+        if not isinstance(data, dict):
+            _fail(path, f"must be a mapping, got {type(data).__name__}")
+        return {str(k): build(args[1], v, _join(path, k)) for k, v in data.items()}
+    return _build_scalar(tp, data, path)
+
+
+def _build_scalar(tp: type, data: Any, path: str) -> Any:
+    if tp is float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            hint = " (write YAML floats with a dot, e.g. 1.0e-3)" if isinstance(data, str) else ""
+            _fail(path, f"= {data!r} must be a number{hint}")
+        return float(data)
+    if tp is int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            _fail(path, f"= {data!r} must be an integer")
+        return data
+    if tp in (str, bool):
+        if not isinstance(data, tp):
+            _fail(path, f"= {data!r} must be a {tp.__name__}")
+        return data
+    raise TypeError(f"config type {tp!r} at {path} is not supported")  # a bug in a dataclass
+
+
+def _build_optional(args: tuple, data: Any, path: str) -> Any:
+    inner = [a for a in args if a is not type(None)]
+    if data is None and len(inner) < len(args):
+        return None
+    return build(inner[0], data, path)
+
+
+def _build_tuple(args: tuple, data: Any, path: str) -> tuple:
+    if not isinstance(data, (list, tuple)):
+        _fail(path, f"= {data!r} must be a list")
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(build(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
+    if len(data) != len(args):
+        _fail(path, f"must have {len(args)} entries, got {len(data)}")
+    return tuple(build(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
+
+
+def _build_dataclass(cls: type, data: Any, path: str) -> Any:
+    if not isinstance(data, dict):
+        _fail(path, f"must be a mapping of keys, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - set(fields), key=str)
+    if unknown:
+        _fail(_join(path, unknown[0]), f"is not a known key; allowed: {', '.join(sorted(fields))}")
+    values = {}
+    for name, field in fields.items():
+        if name in data:
+            values[name] = build(hints[name], data[name], _join(path, name))
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            _fail(_join(path, name), f"is required ({_type_name(hints[name])})")
+    obj = cls(**values)
+    if hasattr(obj, "check"):
+        obj.check(path)
+    return obj
+
+
+def _build_polymorphic(base: type, registry: tuple[str, dict], data: Any, path: str) -> Any:
+    key, classes = registry
+    if not isinstance(data, dict) or key not in data:
+        _fail(_join(path, key), f"is required; known: {', '.join(sorted(classes))}")
+    name = data[key]
+    if name not in classes:
+        _fail(_join(path, key), f"= {name!r} is unknown; known: {', '.join(sorted(classes))}")
+    rest = {k: v for k, v in data.items() if k != key}
+    return _build_dataclass(classes[name], rest, path)
+
+
+def to_data(obj: Any) -> Any:
+    """The inverse of ``build``: plain JSON-able data, discriminators included."""
+    if dataclasses.is_dataclass(obj):
+        out = {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+        for base, (key, classes) in _registries().items():
+            if isinstance(obj, base):
+                out[key] = next(n for n, c in classes.items() if c is type(obj))
+        return out
+    if isinstance(obj, (tuple, list)):
+        return [to_data(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_data(v) for k, v in obj.items()}
+    return obj
+
+
+def to_json(obj: Any) -> str:
+    """Canonical JSON (sorted keys): equal configs give equal strings, hence equal file bytes."""
+    return json.dumps(to_data(obj), sort_keys=True, separators=(",", ":"))
+
+
+def from_json(tp: Any, text: str, path: str = "spec") -> Any:
+    return build(tp, json.loads(text), path)
+
+
+def require(condition: bool, path: str, message: str) -> None:
+    """Raise ConfigError naming ``path`` unless ``condition`` holds (used by ``check`` methods)."""
+    if not condition:
+        _fail(path, message)

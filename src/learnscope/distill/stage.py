@@ -1,0 +1,81 @@
+"""The distill stage: trees of depth 1..max_depth for one trained network.
+
+The network (its last snapshot) labels inputs; CART and the AGOP-guided CART imitate it.
+Tasks that can sample draw fresh inputs (``distill.n_fit`` to fit, ``distill.n_eval`` to
+evaluate) from a generator seeded by ``distill.seed`` only, so every run of a task is
+judged on the same inputs; fixed datasets (e.g. digits) fit on their training inputs and
+evaluate on their test inputs. The AGOP is the one measured at the last snapshot.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from learnscope import data, store  # noqa: E402
+from learnscope.config import to_json  # noqa: E402
+from learnscope.distill import trees  # noqa: E402
+from learnscope.distill.run import VARIANTS, distill_network, tree_from_dataset  # noqa: E402
+from learnscope.features.extract import load_model  # noqa: E402
+from learnscope.params import DistillConfig, RunSpec  # noqa: E402
+from learnscope.train import seed_for, setup_compute  # noqa: E402
+
+
+def distill_inputs(spec: RunSpec, cfg: DistillConfig, dataset: xr.Dataset) -> dict[str, torch.Tensor]:
+    """x_fit, x_eval and the true labels y_eval: fresh samples where the task can draw them."""
+    try:
+        g = torch.Generator().manual_seed(seed_for(cfg.seed, "distill"))
+        x_fit, _ = spec.task.sample(cfg.n_fit, g)
+        x_eval, y_eval = spec.task.sample(cfg.n_eval, g)
+    except NotImplementedError:
+        tensors = data.load_tensors(dataset, torch.device("cpu"))
+        x_fit, x_eval, y_eval = tensors["x_train"], tensors["x_test"], tensors["y_test"]
+    return {"x_fit": x_fit, "x_eval": x_eval, "y_eval": y_eval}
+
+
+def distill_run_dataset(spec: RunSpec, cfg: DistillConfig, dataset: xr.Dataset,
+                        checkpoints: xr.Dataset, features: xr.Dataset) -> xr.Dataset:
+    device = setup_compute(spec.compute)
+    model = load_model(spec, checkpoints, checkpoints.sizes["step"] - 1, device)
+    x = distill_inputs(spec, cfg, dataset)
+    with torch.no_grad():
+        out_fit = model(x["x_fit"].to(device)).cpu().numpy()
+        out_eval = model(x["x_eval"].to(device)).cpu().numpy()
+    ds = distill_network(x["x_fit"].numpy(), out_fit, x["x_eval"].numpy(), out_eval, x["y_eval"].numpy(),
+                         features["agop"].isel(step=-1).values, dataset.attrs["kind"], cfg.max_depth,
+                         feature_names=list(dataset["feature_name"].values))
+    ds["support"] = ("input", dataset["support"].values.astype(np.int8),
+                     {"long_name": "1 where the true target depends on the coordinate", "units": "1"})
+    ds.attrs["run"] = spec.name
+    return ds
+
+
+def render(ds: xr.Dataset, text_path: str, png_path: str) -> None:
+    """Text and picture of both variants' deepest trees."""
+    depth = int(ds["depth"].values[-1])
+    names = [str(n) for n in ds["input_name"].values]
+    blocks, fig = [], plt.figure(figsize=(7 * len(VARIANTS), 4.5))
+    for i, variant in enumerate(VARIANTS):
+        tree = tree_from_dataset(ds, variant, depth)
+        fid = float(ds["fidelity"].sel(variant=variant, depth=depth))
+        title = f"{variant} tree, depth {depth}: fidelity {fid:.3f}"
+        blocks.append(f"# {ds.attrs['run']}: {title}\n{trees.render_text(tree, names)}")
+        ax = fig.add_subplot(1, len(VARIANTS), i + 1)
+        trees.plot_tree(tree, ax, names)
+        ax.set_title(title)
+    store.write_text("\n".join(blocks), text_path)
+    store.save_figure(fig, png_path)
+
+
+def distill_run(spec: RunSpec, cfg: DistillConfig, dataset_path: str, checkpoints_path: str,
+                features_path: str, tree_path: str, text_path: str, png_path: str, inputs: list[str]) -> None:
+    """The distill stage for one run: tree.nc, tree.txt and tree.png."""
+    ds = distill_run_dataset(spec, cfg, store.read(dataset_path, "dataset"),
+                             store.read(checkpoints_path, "checkpoints"), store.read(features_path, "features"))
+    store.write(ds, tree_path, "tree", to_json({"run": spec, "distill": cfg}), inputs)
+    render(ds, text_path, png_path)

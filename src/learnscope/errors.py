@@ -1,0 +1,17 @@
+"""Exceptions with one clear message naming the offending key, file or run."""
+
+
+class LearnscopeError(Exception):
+    """Base class of every error learnscope raises on purpose."""
+
+
+class ConfigError(LearnscopeError, ValueError):
+    """A params.yaml value is unknown, of the wrong type or impossible; the message names its dotted key."""
+
+
+class StoreError(LearnscopeError):
+    """A results file is missing, unreadable or violates its schema; the message names the file."""
+
+
+class DivergenceError(LearnscopeError, FloatingPointError):
+    """Training produced a NaN/inf loss; the message names the run and the step."""

@@ -1,0 +1,86 @@
+"""Average gradient outer product (AGOP) of a function of its input, and PSD matrix powers.
+
+The AGOP of a predictor f: R^d -> R^c over inputs x_1..x_n is
+
+    AGOP = (1/n) Σ_i J_iᵀ J_i,    J_i = ∂f(x_i)/∂x_i ∈ R^{c×d},
+
+a (d, d) PSD matrix (summed over the c outputs). The Neural Feature Ansatz (Radhakrishnan
+et al., Science 2024) says a trained layer's Gram matrix is proportional to (a power of) the
+AGOP with respect to that layer's input. Shapes: torch ``nn.Linear.weight`` is (out, in), so
+for the first layer W1 the Neural Feature Matrix W1ᵀW1 is (d_in, d_in) and is what gets
+compared with the input AGOP (d_in, d_in).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+
+def _chunk_jacobian(fn: Callable[[Tensor], Tensor], x_chunk: Tensor) -> Tensor:
+    """Per-sample Jacobians of fn on one chunk (m, d) -> (c, m, d).
+
+    Rows of fn are independent, so the Jacobian of the batch-summed output Σ_i fn(x)_i (c,)
+    with respect to the chunk (m, d) holds J_i in its slice [:, i, :]; one vectorised
+    reverse pass per output replaces a per-sample loop.
+    """
+
+    def summed_output(xc: Tensor) -> Tensor:
+        out = fn(xc)
+        return out.reshape(out.shape[0], -1).sum(0)  # (c,)
+
+    # torch.func transforms never write .grad of fn's parameters and ignore an outer no_grad.
+    return torch.func.jacrev(summed_output)(x_chunk)  # (c, m, d)
+
+
+def agop(fn: Callable[[Tensor], Tensor], x: Tensor, chunk_size: int = 2048) -> Tensor:
+    """Average gradient outer product of ``fn`` over inputs ``x``.
+
+    Computes (1/n) Σ_i J_iᵀ J_i with J_i = ∂fn(x_i)/∂x_i ∈ (c, d), summed over the c outputs.
+
+    Args:
+        fn: Maps a batch (m, d) to outputs (m, c), any c ≥ 1 (an (m,) output counts as c = 1),
+            with rows computed independently (no batch norm, no batch statistics). May be an
+            ``nn.Module``; its parameters' ``.grad`` is left untouched.
+        x: Inputs (n, d).
+        chunk_size: Rows per vectorised Jacobian; bounds memory at about c·chunk_size·d values.
+
+    Returns:
+        The AGOP, (d, d), same dtype and device as ``x``, detached from any graph.
+    """
+    if x.ndim != 2:
+        raise ValueError(f"agop expects inputs of shape (n, d), got {tuple(x.shape)}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be ≥ 1, got {chunk_size}")
+    n, d = x.shape
+    total = torch.zeros(d, d, dtype=x.dtype, device=x.device)  # (d, d)
+    for start in range(0, n, chunk_size):
+        x_chunk = x[start:start + chunk_size].detach()  # (m, d)
+        jac = _chunk_jacobian(fn, x_chunk)  # (c, m, d)
+        # Detached per chunk: no graph through fn's parameters outlives its chunk.
+        total += torch.einsum("cmd,cme->de", jac, jac).detach()
+    return total / n
+
+
+def matrix_power_psd(m: Tensor, power: float) -> Tensor:
+    """Symmetric PSD matrix to a real power, M^p = V diag(max(λ, 0)^p) Vᵀ.
+
+    The matrix is symmetrised and decomposed with ``eigh`` in float64; negative eigenvalues
+    (round-off of a PSD matrix) are clamped to 0, so a negative ``power`` of a singular
+    matrix gives inf.
+
+    Args:
+        m: Symmetric positive semi-definite matrix (d, d).
+        power: Real exponent, e.g. 0.5 for the AGOP^{1/2} of the Science 2024 ansatz.
+
+    Returns:
+        M^power, (d, d), same dtype and device as ``m``.
+    """
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"matrix_power_psd expects a square matrix, got {tuple(m.shape)}")
+    m64 = m.detach().to(torch.float64)
+    evals, evecs = torch.linalg.eigh((m64 + m64.T) / 2)  # (d,), (d, d)
+    scaled = evals.clamp(min=0.0) ** power  # (d,)
+    return ((evecs * scaled) @ evecs.T).to(m.dtype)

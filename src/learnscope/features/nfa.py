@@ -1,0 +1,142 @@
+"""Neural Feature Ansatz correlations, with every convention named.
+
+The ansatz (Radhakrishnan, Beaglehole, Pandit, Belkin, Science 2024) says that after training
+a layer's Neural Feature Matrix WᵀW (in, in) is proportional to a power of the AGOP of the
+network output with respect to that layer's input (in, in). The authors' own code varies in
+three choices, all computed here and indexed in this order:
+
+- ``WEIGHT_FORMS``: ``W`` = trained weight, ``dW`` = W − W0 (the change since initialisation).
+- ``AGOP_POWERS``: ``agop`` = AGOP itself, ``sqrt_agop`` = AGOP^{1/2} (the Science version).
+- ``METRICS``: ``pearson`` = Pearson correlation of the flattened matrices, ``cosine`` =
+  uncentered cosine similarity of the flattened matrices.
+
+``MAIN_CONVENTION`` is the published one. Weights follow torch ``nn.Linear.weight``: (out, in).
+All computations are float64; degenerate inputs give NaN, never an error or a warning.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from learnscope.features.agop import matrix_power_psd
+
+WEIGHT_FORMS = ("W", "dW")
+AGOP_POWERS = ("agop", "sqrt_agop")
+METRICS = ("pearson", "cosine")
+MAIN_CONVENTION = ("W", "sqrt_agop", "pearson")
+
+# Exponent applied to the AGOP for each entry of AGOP_POWERS.
+_AGOP_EXPONENTS = {"agop": 1.0, "sqrt_agop": 0.5}
+
+
+def _flat64(a: Tensor) -> Tensor:
+    """Detached, flattened float64 copy."""
+    return a.detach().to(torch.float64).reshape(-1)
+
+
+def _check_same_shape(a: Tensor, b: Tensor) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"matrices to compare differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+
+
+def pearson(a: Tensor, b: Tensor) -> float:
+    """Pearson correlation of two same-shape matrices, flattened.
+
+    Returns NaN when either matrix is constant (e.g. dW = 0 at step 0) or empty.
+    """
+    _check_same_shape(a, b)
+    a, b = _flat64(a), _flat64(b)
+    # An exact check: a constant matrix minus its mean need not be exactly zero in float.
+    if a.numel() == 0 or bool((a == a[0]).all()) or bool((b == b[0]).all()):
+        return float("nan")
+    a, b = a - a.mean(), b - b.mean()
+    denom = torch.linalg.vector_norm(a) * torch.linalg.vector_norm(b)
+    if denom == 0:
+        return float("nan")
+    return float(a @ b / denom)
+
+
+def cosine(a: Tensor, b: Tensor) -> float:
+    """Uncentered cosine similarity ⟨a, b⟩ / (‖a‖‖b‖) of two same-shape matrices, flattened.
+
+    Returns NaN when either matrix is zero (e.g. dW = 0 at step 0) or empty.
+    """
+    _check_same_shape(a, b)
+    a, b = _flat64(a), _flat64(b)
+    denom = torch.linalg.vector_norm(a) * torch.linalg.vector_norm(b)
+    if a.numel() == 0 or denom == 0:
+        return float("nan")
+    return float(a @ b / denom)
+
+
+METRIC_FNS: dict[str, Callable[[Tensor, Tensor], float]] = {"pearson": pearson, "cosine": cosine}
+
+
+def neural_feature_matrix(w: Tensor) -> Tensor:
+    """Neural Feature Matrix wᵀw of a weight w (out, in) -> (in, in), float64."""
+    if w.ndim != 2:
+        raise ValueError(f"expected a weight (out, in), got shape {tuple(w.shape)}")
+    w64 = w.detach().to(torch.float64)
+    return w64.T @ w64  # (in, in)
+
+
+def _agop_forms(agop: Tensor, n_in: int) -> list[Tensor]:
+    """The AGOP (in, in) raised to each power of AGOP_POWERS, float64, in that order."""
+    if agop.shape != (n_in, n_in):
+        raise ValueError(f"AGOP must be (in, in) = ({n_in}, {n_in}) to match the weight, "
+                         f"got {tuple(agop.shape)}")
+    agop64 = agop.detach().to(torch.float64)
+    return [matrix_power_psd(agop64, _AGOP_EXPONENTS[name]) for name in AGOP_POWERS]
+
+
+def _correlation_table(nfm: Tensor, agop_forms: list[Tensor]) -> Tensor:
+    """corr(nfm, G) for each G in agop_forms and each metric: (len(agop_forms), len(METRICS))."""
+    table = torch.empty(len(agop_forms), len(METRICS), dtype=torch.float64)
+    for i, g in enumerate(agop_forms):
+        for k, metric in enumerate(METRICS):
+            table[i, k] = METRIC_FNS[metric](nfm, g)
+    return table
+
+
+def nfa_correlations(w: Tensor, w0: Tensor, agop: Tensor) -> Tensor:
+    """Correlations between a layer's Neural Feature Matrix and its input AGOP, every convention.
+
+    Entry [i, j, k] is METRICS[k](F_i, G_j) with F = wᵀw for ``W`` or (w − w0)ᵀ(w − w0) for
+    ``dW``, and G = agop for ``agop`` or agop^{1/2} for ``sqrt_agop``.
+
+    Args:
+        w: Trained weight (out, in).
+        w0: The same layer's weight at initialisation (out, in).
+        agop: AGOP of the network output with respect to this layer's input (in, in).
+
+    Returns:
+        (len(WEIGHT_FORMS), len(AGOP_POWERS), len(METRICS)) float64 tensor; the ``dW`` row is
+        NaN when w == w0.
+    """
+    if w.shape != w0.shape:
+        raise ValueError(f"w {tuple(w.shape)} and w0 {tuple(w0.shape)} differ in shape")
+    w64, w064 = w.detach().to(torch.float64), w0.detach().to(torch.float64)
+    nfms = {"W": neural_feature_matrix(w64), "dW": neural_feature_matrix(w64 - w064)}
+    agop_forms = _agop_forms(agop, w.shape[1])
+    return torch.stack([_correlation_table(nfms[form], agop_forms) for form in WEIGHT_FORMS])
+
+
+def nfa_init_baseline(w0: Tensor, agop: Tensor) -> Tensor:
+    """Correlations of the initial Neural Feature Matrix w0ᵀw0 with the AGOP: the no-training baseline.
+
+    Measures how much of the ansatz's match needs no training (both matrices are often near
+    diagonal). Use it with the TRAINED network's AGOP as the baseline; at step 0 the ansatz
+    holds almost trivially because a random network's AGOP is shaped by w0, so the step-0
+    correlation is not a baseline.
+
+    Args:
+        w0: Weight at initialisation (out, in).
+        agop: AGOP of the trained network with respect to this layer's input (in, in).
+
+    Returns:
+        (len(AGOP_POWERS), len(METRICS)) float64 tensor, same layout as ``nfa_correlations``.
+    """
+    return _correlation_table(neural_feature_matrix(w0), _agop_forms(agop, w0.shape[1]))

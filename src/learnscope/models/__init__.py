@@ -1,0 +1,8 @@
+"""Model registry: params.yaml's ``model.name`` picks a config class, which builds the network."""
+
+from learnscope.models.base import ModelConfig
+from learnscope.models.mlp import MLP, MLPConfig
+
+MODELS: dict[str, type[ModelConfig]] = {"mlp": MLPConfig}
+
+__all__ = ["MLP", "MLPConfig", "MODELS", "ModelConfig"]

@@ -1,0 +1,60 @@
+"""The report stage: results/metrics.json (every study's numbers), an HTML page, a run index."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+
+from learnscope import store
+from learnscope.config import from_json, to_data
+from learnscope.params import RunSpec
+
+
+def merge_metrics(study_metrics: dict[str, str]) -> dict:
+    """``{study: path of its metrics.json}`` -> one dict keyed by study."""
+    merged = {}
+    for study, path in sorted(study_metrics.items()):
+        with open(path) as f:
+            merged[study] = json.load(f)
+    return merged
+
+
+def runs_index(runs: dict[str, RunSpec]) -> str:
+    """A TSV of every run: name, study, task, family, width, seed and its full spec as JSON."""
+    lines = ["run\tstudy\ttask\tfamily\twidth\tseed\tspec_json"]
+    for name, spec in runs.items():
+        family = to_data(spec.task)["family"]
+        lines.append(f"{name}\t{spec.study}\t{spec.task_name}\t{family}\t{spec.width}\t{spec.seed}\t{spec.to_json()}")
+    return "\n".join(lines) + "\n"
+
+
+def _table(values: dict) -> str:
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(v))}</td></tr>"
+                   for k, v in values.items() if k != "detail")
+    return f"<table>{rows}</table>"
+
+
+def index_html(metrics: dict, figures: dict[str, list[str]], report_dir: str) -> str:
+    """A page with each study's headline metrics and figures (linked relative to the page)."""
+    parts = ["<!doctype html><meta charset='utf-8'><title>learnscope report</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
+             "td{padding:2px 10px;border-bottom:1px solid #ddd}img{max-width:100%}</style>",
+             "<h1>learnscope report</h1>"]
+    for study, values in metrics.items():
+        parts.append(f"<h2>{html.escape(study)}</h2>{_table(values)}")
+        for path in figures.get(study, []):
+            rel = os.path.relpath(path, report_dir)
+            parts.append(f"<p><img src='{html.escape(rel)}' alt='{html.escape(os.path.basename(path))}'></p>")
+    parts.append("<p>Runs and their params: <a href='runs.tsv'>runs.tsv</a></p>")
+    return "\n".join(parts) + "\n"
+
+
+def report(runs_json: str, study_metrics: dict[str, str], figures: dict[str, list[str]],
+           metrics_path: str, index_path: str, runs_path: str) -> None:
+    """The report stage. ``runs_json``: every run's spec (canonical JSON), for the run index."""
+    runs = from_json(dict[str, RunSpec], runs_json, "runs")
+    merged = merge_metrics(study_metrics)
+    store.write_json(merged, metrics_path)
+    store.write_text(index_html(merged, figures, os.path.dirname(index_path)), index_path)
+    store.write_text(runs_index(runs), runs_path)

@@ -1,0 +1,220 @@
+"""The only code that names, writes and reads learnscope's files.
+
+Every artefact is an xarray Dataset in netCDF4. Each kind has a schema (required variables
+with their dims, required attrs); ``write`` validates, adds provenance attrs and writes
+atomically (a temporary name in the same folder, renamed when complete), and ``read``
+validates again, so a truncated or foreign file fails with one message naming it.
+
+Provenance attrs on every file: ``learnscope_version`` (static, from pyproject),
+``params_json`` (canonical JSON of the params that made it) and ``inputs_json`` (sha256 of
+each input file, keyed by its path relative to the working directory). No wall-clock
+times, hosts or absolute paths: same params and code give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import xarray as xr
+
+from learnscope import __version__
+from learnscope.errors import StoreError
+
+# ---- file names: the one owner -------------------------------------------------------
+DATA_DIR, RUNS_DIR, STUDIES_DIR, REPORT_DIR = "data", "results/runs", "results/studies", "results/report"
+METRICS_PATH = "results/metrics.json"
+REPORT_INDEX = f"{REPORT_DIR}/index.html"
+RUNS_INDEX = f"{REPORT_DIR}/runs.tsv"
+RESUME_DIR = ".tmp/resume"
+
+
+def dataset_path(study: str, task: str) -> str:
+    return f"{DATA_DIR}/{study}/{task}.nc"
+
+
+def run_path(run: str, artefact: str) -> str:
+    """``artefact`` is one of checkpoints.nc, curves.nc, features.nc, tree.nc, tree.txt, tree.png."""
+    return f"{RUNS_DIR}/{run}/{artefact}"
+
+
+def study_path(study: str, artefact: str) -> str:
+    """``artefact``: summary.nc, metrics.json or a figure name."""
+    return f"{STUDIES_DIR}/{study}/{artefact}"
+
+
+def resume_path(run: str) -> str:
+    """Training state of an unfinished run: outside every rule's outputs, deleted at the end."""
+    return f"{RESUME_DIR}/{run}.nc"
+
+
+# ---- schemas --------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Schema:
+    """Required variables (name -> dims) and attrs of one kind of file.
+
+    ``weights``: the variables are not fixed (one per parameter tensor); each must have
+    ``step`` as first dim and a ``torch_name`` attr.
+    """
+
+    variables: dict[str, tuple[str, ...]]
+    attrs: tuple[str, ...] = ()
+    weights: bool = False
+
+
+PROVENANCE = ("learnscope_version", "params_json", "inputs_json")
+CURVES = ("train_loss", "test_loss", "train_acc", "test_acc")
+
+SCHEMAS: dict[str, Schema] = {
+    "dataset": Schema({"x_train": ("sample_train", "input"), "y_train": ("sample_train",),
+                       "x_test": ("sample_test", "input"), "y_test": ("sample_test",),
+                       "support": ("input",)}, ("kind", "description", "n_outputs")),
+    "checkpoints": Schema({}, ("run",), weights=True),
+    "curves": Schema({name: ("step",) for name in CURVES}, ("run",)),
+    "features": Schema({**{name: ("step",) for name in CURVES},
+                        "agop": ("step", "in_a", "in_b"), "nfm": ("step", "in_a", "in_b"),
+                        "nfa_corr": ("step", "weight_form", "agop_power", "metric"),
+                        "nfa_corr_init": ("step", "agop_power", "metric"),
+                        "coord_mass": ("step", "input"), "dw_stable_rank": ("step", "layer")},
+                       ("run", "main_convention")),
+    "tree": Schema({"children_left": ("variant", "depth", "node"),
+                    "children_right": ("variant", "depth", "node"),
+                    "feature": ("variant", "depth", "node"), "threshold": ("variant", "depth", "node"),
+                    "value": ("variant", "depth", "node", "output", "class"),
+                    "fidelity": ("variant", "depth"), "accuracy": ("variant", "depth"),
+                    "coords_used": ("variant", "depth", "input")}, ("run", "kind")),
+    "summary": Schema({}, ("study",)),
+}
+
+
+def validate(ds: xr.Dataset, kind: str, path: str | os.PathLike) -> None:
+    """Raise StoreError naming ``path`` and the fix if ``ds`` breaks the ``kind`` schema."""
+    schema = SCHEMAS[kind]
+    fix = f"it is not a valid learnscope {kind} file; delete it and rerun `make run`"
+    for name in PROVENANCE + schema.attrs:
+        if name not in ds.attrs:
+            raise StoreError(f"{path}: missing attribute '{name}': {fix}")
+    for name, dims in schema.variables.items():
+        if name not in ds.variables:
+            raise StoreError(f"{path}: missing variable '{name}' {dims}: {fix}")
+        if ds[name].dims != dims:
+            raise StoreError(f"{path}: variable '{name}' has dims {ds[name].dims}, expected {dims}: {fix}")
+    for name, var in ds.data_vars.items():
+        if "long_name" not in var.attrs:
+            raise StoreError(f"{path}: variable '{name}' has no long_name attribute: {fix}")
+        if schema.weights and (var.dims[:1] != ("step",) or "torch_name" not in var.attrs):
+            raise StoreError(f"{path}: weight '{name}' needs dims (step, ...) and a torch_name: {fix}")
+    if schema.weights and not ds.data_vars:
+        raise StoreError(f"{path}: holds no weights: {fix}")
+
+
+# ---- provenance -------------------------------------------------------------------------
+def file_hash(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _portable(path: str | os.PathLike) -> str:
+    """A path relative to the working directory (never absolute: files must not depend on where)."""
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    try:
+        return p.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return p.name
+
+
+def provenance(params_json: str, inputs: Iterable[str | os.PathLike]) -> dict[str, str]:
+    hashes = {_portable(p): file_hash(p) for p in sorted(set(map(str, inputs)))}
+    return {"learnscope_version": __version__, "params_json": params_json,
+            "inputs_json": json.dumps(hashes, sort_keys=True)}
+
+
+# ---- write / read -----------------------------------------------------------------------
+def _encoding(ds: xr.Dataset, weights: bool) -> dict[str, dict]:
+    encoding = {}
+    for name, var in ds.variables.items():
+        if var.dtype.kind not in "fiub" or var.ndim == 0:
+            continue
+        enc = {"zlib": True, "complevel": 4, "shuffle": True}
+        if weights and name in ds.data_vars:
+            enc["chunksizes"] = (1,) + var.shape[1:]  # one snapshot per chunk
+        encoding[name] = enc
+    return encoding
+
+
+def write(ds: xr.Dataset, path: str | os.PathLike, kind: str, params_json: str,
+          inputs: Iterable[str | os.PathLike] = ()) -> None:
+    """Validate ``ds`` as ``kind``, add provenance and write it atomically to ``path``."""
+    ds = ds.copy()
+    ds.attrs.update(provenance(params_json, inputs))
+    validate(ds, kind, path)
+    encoding = _encoding(ds, SCHEMAS[kind].weights)
+    _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding))
+
+
+def read(path: str | os.PathLike, kind: str) -> xr.Dataset:
+    """Load a whole file into memory (closing it) and validate it; never executes code."""
+    try:
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            ds = ds.load()
+    except FileNotFoundError:
+        raise StoreError(f"{path}: no such file; run `make run` to create it") from None
+    except (OSError, ValueError) as e:
+        raise StoreError(f"{path}: not a readable netCDF4 file ({e}); delete it and rerun") from None
+    validate(ds, kind, path)
+    return ds
+
+
+def _atomic(path: str | os.PathLike, write_tmp) -> None:
+    """Call ``write_tmp(tmp_path)`` then rename onto ``path``; no partial file is ever visible."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")
+    try:
+        write_tmp(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(data: dict, path: str | os.PathLike) -> None:
+    """Atomic, canonical JSON (sorted keys, NaN written as null)."""
+    text = json.dumps(_nan_to_none(data), indent=2, sort_keys=True) + "\n"
+    _atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    _atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def save_figure(fig, path: str | os.PathLike) -> None:
+    """PNG without metadata that could vary (byte-reproducible for fixed library versions)."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    _atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None}))
+    plt.close(fig)
+
+
+def _nan_to_none(obj):
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

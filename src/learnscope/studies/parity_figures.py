@@ -1,0 +1,96 @@
+"""Figures of the ``parity`` study; each title states the claim it tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from learnscope import store
+from learnscope.params import run_name
+from learnscope.studies.plotting import band, figure, symlog_steps
+
+FIGURES = ("loss_curves.png", "nfa.png", "agop_nfm.png", "stable_rank.png", "fidelity.png")
+
+
+def loss_curves(summary: xr.Dataset):
+    fig, axes = figure(summary.sizes["task"])
+    for ax, task in zip(axes, summary["task"].values):
+        for width in summary["width"].values:
+            sel = summary.sel(task=task, width=width)
+            band(ax, summary["eval_step"].values, sel["curve_train_loss"].values, f"train, width {width}")
+            band(ax, summary["eval_step"].values, sel["curve_test_loss"].values, f"test, width {width}",
+                 linestyle="--")
+        for step in summary["step"].values:
+            ax.axvline(step, color="0.85", linewidth=0.5, zorder=0)
+        symlog_steps(ax)
+        ax.set_yscale("log")
+        ax.set_ylabel("loss")
+        ax.set_title(f"{task}: loss (grey lines = snapshots)")
+        ax.legend(fontsize=7)
+    return fig
+
+
+def nfa(summary: xr.Dataset):
+    fig, axes = figure(summary.sizes["task"])
+    widest = summary["width"].max()
+    for ax, task in zip(axes, summary["task"].values):
+        sel = summary.sel(task=task, width=widest)
+        band(ax, summary["step"].values, sel["nfa_corr_curve"].values, "corr(W1ᵀW1, AGOP^½)")
+        band(ax, summary["step"].values, sel["nfa_corr_init_curve"].values, "init baseline corr(W0ᵀW0, AGOP^½)")
+        symlog_steps(ax)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_ylabel("Pearson correlation")
+        ax.set_title(f"{task}, width {int(widest)}:\nNFA holds beyond the init baseline?", fontsize=9)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def agop_nfm(summary: xr.Dataset, features: dict[str, xr.Dataset]):
+    """Final AGOP and W1ᵀW1 of the first seed at the largest width, per task."""
+    fig, axes = figure(2 * summary.sizes["task"], width=3.4, height=3.2)
+    widest, seed = int(summary["width"].max()), int(summary["seed"].values[0])
+    for i, task in enumerate(summary["task"].values):
+        feat = features[run_name(summary.attrs["study"], str(task), widest, seed)].isel(step=-1)
+        for ax, name, label in ((axes[2 * i], "agop", "AGOP"), (axes[2 * i + 1], "nfm", "W1ᵀW1")):
+            m = feat[name].values
+            ax.imshow(m / np.abs(m).max(), cmap="RdBu_r", vmin=-1, vmax=1)
+            ax.set_title(f"{task}: final {label}\n(width {widest}, seed {seed}, ÷ max)", fontsize=8)
+            ax.set_xlabel("input")
+    return fig
+
+
+def stable_rank(summary: xr.Dataset):
+    fig, axes = figure(summary.sizes["task"])
+    for ax, task in zip(axes, summary["task"].values):
+        for width in summary["width"].values:
+            band(ax, summary["step"].values, summary["dw_stable_rank"].sel(task=task, width=width).values,
+                 f"width {width}")
+        symlog_steps(ax)
+        ax.set_ylabel("stable rank of W1_t − W1_0")
+        ax.set_title(f"{task}: the first-layer update is low rank?", fontsize=9)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def fidelity(summary: xr.Dataset):
+    fig, axes = figure(summary.sizes["task"])
+    widest = summary["width"].max()
+    for ax, task in zip(axes, summary["task"].values):
+        sel = summary["tree_fidelity"].sel(task=task, width=widest)
+        for variant, label in (("cart", "CART on the net's labels"), ("agop", "CART on AGOP-selected coords")):
+            band(ax, summary["depth"].values, sel.sel(variant=variant).values, label, marker="o")
+        ax.set_xlabel("tree depth")
+        ax.set_ylabel("fidelity to the network")
+        ax.set_xticks(summary["depth"].values)
+        ax.set_title(f"{task}, width {int(widest)}:\nthe AGOP guides a tree to the support?", fontsize=9)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def save_all(summary: xr.Dataset, features: dict[str, xr.Dataset], paths: dict[str, str]) -> None:
+    """Render every figure of FIGURES to ``paths[name]``."""
+    figures = {"loss_curves.png": loss_curves(summary), "nfa.png": nfa(summary),
+               "agop_nfm.png": agop_nfm(summary, features), "stable_rank.png": stable_rank(summary),
+               "fidelity.png": fidelity(summary)}
+    for name, fig in figures.items():
+        store.save_figure(fig, paths[name])
