@@ -1,15 +1,32 @@
-rule train:
-    input:
-        dataset=run_dataset,
-        code=CORE + code("train.py", "resume.py"),
-        script="scripts/train.py",
-    output:
-        checkpoints=store.run_path("{run}", "checkpoints.nc"),
-        curves=store.run_path("{run}", "curves.nc"),
-    params:
-        spec=run_spec,
-    threads: PARAMS.compute.threads
-    log:
-        "logs/train/{run}.log",
-    script:
-        "../scripts/train.py"
+# One training job per group of runs that differ only in their seed (see learnscope.train):
+# the group trains as one batched model and writes every member's own files.
+
+
+def group_outputs(group, artefact):
+    return [store.run_path(run, artefact) for run in PARAMS.groups[group]]
+
+
+def group_dataset(group):
+    spec = PARAMS.runs[PARAMS.groups[group][0]]
+    return store.dataset_path(spec.study, spec.task_name)
+
+
+for _group in PARAMS.groups:
+
+    rule:
+        name:
+            f"train_{_group.replace('-', '_')}"
+        input:
+            dataset=group_dataset(_group),
+            code=CORE + code("train.py", "resume.py"),
+            script="scripts/train.py",
+        output:
+            checkpoints=group_outputs(_group, "checkpoints.nc"),
+            curves=group_outputs(_group, "curves.nc"),
+        params:
+            specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
+        threads: PARAMS.compute.threads
+        log:
+            f"logs/train/{_group}.log",
+        script:
+            "../scripts/train.py"

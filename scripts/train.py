@@ -1,11 +1,12 @@
-"""Snakemake adapter: train one run, writing its checkpoints and curves."""
+"""Snakemake adapter: train one group of runs (same shapes, different seeds) as one ensemble."""
+from learnscope.config import from_json
 from learnscope.logs import log_to
 from learnscope.params import RunSpec
-from learnscope.train import train_run
+from learnscope.train import train_group_run
 
 with log_to(snakemake.log[0]):
-    train_run(RunSpec.from_json(snakemake.params.spec),
-              dataset_path=snakemake.input.dataset,
-              checkpoints_path=snakemake.output.checkpoints,
-              curves_path=snakemake.output.curves,
-              inputs=list(snakemake.input))
+    train_group_run(from_json(list[RunSpec], snakemake.params.specs, "specs"),
+                    dataset_path=snakemake.input.dataset,
+                    checkpoints_paths=list(snakemake.output.checkpoints),
+                    curves_paths=list(snakemake.output.curves),
+                    inputs=list(snakemake.input))

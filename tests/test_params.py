@@ -215,6 +215,10 @@ def test_eval_steps_include_the_last_step():
     assert TrainConfig(lr=0.1, steps=100, eval_every=50).eval_steps.tolist() == [0, 50, 100]
 
 
+def test_two_snapshots_are_the_first_and_last_step():
+    assert TrainConfig(lr=0.1, steps=105, n_snapshots=2).snapshot_steps.tolist() == [0, 105]
+
+
 # ---- command line ---------------------------------------------------------------------------
 def test_check_cli_rejects_a_bad_file_with_exit_code_2(tmp_path):
     path = tmp_path / "params.yaml"

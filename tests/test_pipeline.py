@@ -50,12 +50,19 @@ def sh(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess
 
 
 def planned_jobs(cwd: Path) -> dict[str, int]:
-    """Rule -> job count that ``snakemake -n`` would run (empty when nothing to do)."""
+    """Rule -> job count that ``snakemake -n`` would run (empty when nothing to do).
+
+    The per-group training rules (``train_<group>``) are counted together as ``train``.
+    """
     out = sh(cwd, "snakemake", "--profile", "profiles/default", "-n").stdout
     if "Nothing to be done" in out:
         return {}
     block = out.split("Job stats:", 1)[1].split("total", 1)[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", block, re.MULTILINE)}
+    jobs: dict[str, int] = {}
+    for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", block, re.MULTILINE):
+        rule = "train" if m[1].startswith("train_") else m[1]
+        jobs[rule] = jobs.get(rule, 0) + int(m[2])
+    return jobs
 
 
 def hashes(root: Path) -> dict[str, str]:
@@ -88,6 +95,11 @@ def repo(tmp_path_factory) -> Path:
     sh(root, "git", "commit", "-q", "-m", "init")
     sh(root, "dvc", "repro")
     return root
+
+
+def test_seeds_of_a_group_train_in_one_job(repo: Path):
+    log = (repo / "logs/train/parity-sparse_parity-w16.log").read_text()
+    assert "parity-sparse_parity-w16" in log
 
 
 def test_first_run_makes_every_artefact(repo: Path):

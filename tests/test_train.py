@@ -34,6 +34,7 @@ from learnscope.train import (checkpoints_to_xarray, curves_to_xarray, evaluate,
 KIND = "binary"
 DATASET = "data/tiny/parity.nc"
 ORIGINAL_RECORD = train_module._record
+ORIGINAL_TRAIN_GROUP = train_module.train_group
 ORIGINAL_TRAIN = train_module.train
 
 
@@ -166,7 +167,7 @@ def test_divergence_from_a_nan_loss(make_spec, tiny_tensors, monkeypatch):
 
     def loss(kind, out, y):
         value = real_loss(kind, out, y)
-        if out.shape[0] != 32:  # an evaluation on the whole train or test set
+        if out.shape[-2] != 32:  # an evaluation on the whole train or test set
             return value
         calls.append(1)
         return value * float("nan") if len(calls) == 30 else value  # the 30th minibatch: step 29
@@ -221,11 +222,11 @@ def test_no_resume_file_is_written_before_the_interval(make_spec, tiny_tensors, 
 
 def test_train_run_resumes_exactly_and_deletes_the_resume_file(make_spec, reference_files, tmp_path, monkeypatch):
     spec = make_spec()
-    monkeypatch.setattr(train_module, "train", functools.partial(ORIGINAL_TRAIN, resume_interval_s=0))
+    monkeypatch.setattr(train_module, "train_group", functools.partial(ORIGINAL_TRAIN_GROUP, resume_interval_s=0))
     _kill_after(monkeypatch, 150)
     with pytest.raises(Killed):
         _train_run_in(tmp_path, spec, monkeypatch)
-    resume = tmp_path / store.resume_path(spec.name)
+    resume = tmp_path / store.resume_path(train_module.group_name([spec]))
     assert resume.exists()
     outputs = [tmp_path / store.run_path(spec.name, a) for a in ("checkpoints.nc", "curves.nc")]
     assert not any(p.exists() for p in outputs)  # a killed run leaves nothing that looks complete

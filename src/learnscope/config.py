@@ -58,6 +58,8 @@ def build(tp: Any, data: Any, path: str) -> Any:
         return _build_optional(args, data, path)
     if origin is tuple:
         return _build_tuple(args, data, path)
+    if origin is list:
+        return list(_build_tuple((args[0], Ellipsis), data, path))
     if origin is dict:
         if not isinstance(data, dict):
             _fail(path, f"must be a mapping, got {type(data).__name__}")

@@ -10,7 +10,6 @@ Task kinds:
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -19,10 +18,13 @@ REGRESSION_TOLERANCE = 0.5
 
 
 def loss(kind: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean training loss of outputs ``out`` (n, c) against labels ``y`` (n,)."""
+    """Mean loss over samples: ``out`` (..., n, c), ``y`` (..., n) -> (...); leading axes
+    (e.g. ensemble members) are kept, so summing members keeps each one's gradient exact."""
     if kind == "multiclass":
-        return F.cross_entropy(out, y)
-    return ((out[..., 0] - y) ** 2).mean()
+        per_sample = F.cross_entropy(out.flatten(0, -2), y.flatten(), reduction="none").view(y.shape)
+    else:
+        per_sample = (out[..., 0] - y) ** 2
+    return per_sample.mean(-1)
 
 
 def predict_labels(kind: str, out) -> torch.Tensor:
@@ -38,10 +40,14 @@ def predict_labels(kind: str, out) -> torch.Tensor:
     return out[..., 0]
 
 
-def accuracy(kind: str, pred, y) -> float:
-    """Fraction of predictions (labels as from ``predict_labels``) that count as correct."""
-    pred = np.asarray(torch.as_tensor(pred).detach().cpu(), dtype=np.float64)
-    y = np.asarray(torch.as_tensor(y).detach().cpu(), dtype=np.float64)
+def correct(kind: str, pred, y) -> torch.Tensor:
+    """Boolean tensor: which predictions (labels as from ``predict_labels``) count as correct."""
+    pred, y = torch.as_tensor(pred), torch.as_tensor(y)
     if kind == "regression":
-        return float(np.mean(np.abs(pred - y) < REGRESSION_TOLERANCE))
-    return float(np.mean(pred == y))
+        return (pred.double() - y.double()).abs() < REGRESSION_TOLERANCE
+    return pred.double() == y.double()
+
+
+def accuracy(kind: str, pred, y) -> float:
+    """Fraction of predictions that count as correct (see ``correct``)."""
+    return float(correct(kind, pred, y).double().mean())

@@ -121,11 +121,12 @@ class TrainConfig:
     @property
     def snapshot_steps(self) -> np.ndarray:
         """Log-spaced steps with 0 and ``steps`` included; fewer if ``steps`` is small."""
-        logspaced = np.geomspace(1, self.steps, self.n_snapshots - 1)
-        return np.unique(np.concatenate([[0], np.round(logspaced).astype(np.int64)]))
+        logspaced = np.geomspace(1, self.steps, self.n_snapshots - 1) if self.n_snapshots > 2 else []
+        return np.unique(np.concatenate([[0], np.round(logspaced), [self.steps]]).astype(np.int64))
 
     @property
     def eval_steps(self) -> np.ndarray:
+        """Every ``eval_every`` steps and the last (the features stage measures every snapshot)."""
         return np.unique(np.append(np.arange(0, self.steps + 1, self.eval_every), self.steps))
 
 
@@ -207,6 +208,22 @@ class Params:
                                        width=width, seed=seed, train=cfg.train, compute=self.compute)
                         runs[spec.name] = spec
         return runs
+
+    @cached_property
+    def groups(self) -> dict[str, list[str]]:
+        return group_runs(self.runs)
+
+
+def group_runs(runs: dict[str, RunSpec]) -> dict[str, list[str]]:
+    """Runs that differ only in their seed, by group name (the run name without ``-s<seed>``).
+
+    Each group trains as one batched model in one job; its members' files are the same
+    as if trained alone.
+    """
+    groups: dict[str, list[str]] = {}
+    for name, spec in runs.items():
+        groups.setdefault(name.rsplit("-s", 1)[0], []).append(name)
+    return groups
 
 
 def load_params(data: Any, source: str = "params.yaml") -> Params:

@@ -1,17 +1,16 @@
-"""Training state of an unfinished run, saved as netCDF (never a pickle) for exact resume.
+"""Training state of an unfinished group of runs, saved as netCDF (never a pickle).
 
-Holds what the analysis snapshots do not: optimizer moments, the minibatch generator's
-state and the step, plus the snapshots and curves recorded so far.
+Holds what the analysis snapshots do not: optimizer moments, every member's minibatch
+generator state and the step, plus the snapshots and curves recorded so far.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from pathlib import Path
-
-import logging
 
 import numpy as np
 import torch
@@ -22,11 +21,26 @@ log = logging.getLogger(__name__)
 
 @dataclasses.dataclass
 class TrainState:
-    """What a run has produced so far. ``step`` is the next step whose update is pending."""
+    """What one run produced. ``curves`` rows: (step, train loss, train acc, test loss, test acc)."""
 
     step: int = 0
-    recorded: set[int] = dataclasses.field(default_factory=set)  # steps already evaluated/snapshotted
-    curves: list[tuple] = dataclasses.field(default_factory=list)  # (step, train loss, acc, test loss, acc)
+    recorded: set[int] = dataclasses.field(default_factory=set)
+    curves: list[tuple] = dataclasses.field(default_factory=list)
+    snapshots: list[tuple[int, dict[str, torch.Tensor]]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class GroupState:
+    """What a group of E runs trained together has produced so far.
+
+    ``step`` is the next step whose update is pending; ``curves`` rows are (step, (E, 4)
+    array of train loss, train acc, test loss, test acc); snapshots hold the ensemble's
+    stacked state dict (E leading).
+    """
+
+    step: int = 0
+    recorded: set[int] = dataclasses.field(default_factory=set)
+    curves: list[tuple[int, np.ndarray]] = dataclasses.field(default_factory=list)
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = dataclasses.field(default_factory=list)
 
 
@@ -39,15 +53,16 @@ def _tensor_vars(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, tup
 
 
 def save_state(path: Path, spec_json: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-               generator: torch.Generator, state: TrainState) -> None:
+               generators: list[torch.Generator], state: GroupState) -> None:
     """Write the resume file atomically."""
     opt = optimizer.state_dict()["state"]
     moments = {f"{i}/{k}": v for i, s in opt.items() for k, v in s.items() if torch.is_tensor(v)}
     variables = {**_tensor_vars("model", model.state_dict()), **_tensor_vars("opt", moments),
-                 "generator": (("generator_byte",), generator.get_state().numpy())}
+                 **_tensor_vars("generator", {str(i): g.get_state() for i, g in enumerate(generators)})}
     if state.curves:
-        variables["curves"] = (("curve_row", "curve_col"), np.array(state.curves, dtype=np.float64))
-    for k, (step, weights) in enumerate(state.snapshots):
+        rows = np.stack([np.concatenate([[step], values.ravel()]) for step, values in state.curves])
+        variables["curves"] = (("curve_row", "curve_col"), rows.astype(np.float64))
+    for k, (_, weights) in enumerate(state.snapshots):
         variables.update(_tensor_vars(f"snap{k}_", weights))
     attrs = {"spec_json": spec_json, "step": state.step, "recorded": json.dumps(sorted(state.recorded)),
              "snapshot_steps": json.dumps([s for s, _ in state.snapshots])}
@@ -63,36 +78,43 @@ def _read_tensors(ds: xr.Dataset, prefix: str) -> dict[str, torch.Tensor]:
     return {ds[v].attrs["key"]: torch.from_numpy(ds[v].values.copy()) for v in names}
 
 
-def load_state(path: Path, spec_json: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-               generator: torch.Generator) -> TrainState:
-    """Restore model, optimizer and generator in place; return the state recorded so far.
-
-    A resume file written for other params (the run's spec changed since it was killed) or
-    that cannot be read is deleted with a warning, and training starts from step 0.
-    """
+def _open(path: Path, spec_json: str) -> xr.Dataset | None:
+    """The resume file's contents, or None (file deleted) if unreadable or for other params."""
     try:
         with xr.open_dataset(path, engine="netcdf4") as ds:
             ds = ds.load()
     except (OSError, ValueError) as e:
         log.warning("%s: unreadable resume file (%s); starting from step 0", path, e)
         path.unlink()
-        return TrainState()
+        return None
     if ds.attrs.get("spec_json") != spec_json:
         log.warning("%s: written for other params; starting from step 0", path)
         path.unlink()
-        return TrainState()
+        return None
+    return ds
+
+
+def load_state(path: Path, spec_json: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+               generators: list[torch.Generator]) -> GroupState:
+    """Restore model, optimizer and generators in place; return the state recorded so far.
+
+    A resume file written for other params (the runs' specs changed since it was killed)
+    or that cannot be read is deleted with a warning, and training starts from step 0.
+    """
+    ds = _open(path, spec_json)
+    if ds is None:
+        return GroupState()
     device = next(model.parameters()).device
     model.load_state_dict(_read_tensors(ds, "model"))
     opt = optimizer.state_dict()
     for key, value in _read_tensors(ds, "opt").items():
         i, name = key.split("/")
-        value = value if name == "step" else value.to(device)
-        opt["state"].setdefault(int(i), {})[name] = value
+        opt["state"].setdefault(int(i), {})[name] = value if name == "step" else value.to(device)
     optimizer.load_state_dict(opt)
-    generator.set_state(torch.from_numpy(ds["generator"].values.copy()))
-    snapshot_steps = json.loads(ds.attrs["snapshot_steps"])
-    snapshots = [(s, _read_tensors(ds, f"snap{k}_")) for k, s in enumerate(snapshot_steps)]
-    curves = [tuple(row) for row in ds["curves"].values.tolist()] if "curves" in ds else []
-    curves = [(int(r[0]), *r[1:]) for r in curves]
-    return TrainState(step=int(ds.attrs["step"]), recorded=set(json.loads(ds.attrs["recorded"])),
+    for i, g in enumerate(generators):
+        g.set_state(_read_tensors(ds, "generator")[str(i)])
+    snapshots = [(s, _read_tensors(ds, f"snap{k}_")) for k, s in enumerate(json.loads(ds.attrs["snapshot_steps"]))]
+    n_members = len(generators)
+    curves = [(int(row[0]), row[1:].reshape(n_members, -1)) for row in ds["curves"].values] if "curves" in ds else []
+    return GroupState(step=int(ds.attrs["step"]), recorded=set(json.loads(ds.attrs["recorded"])),
                       curves=curves, snapshots=snapshots)

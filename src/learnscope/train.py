@@ -1,18 +1,24 @@
-"""The train stage: one run, with log-spaced checkpoints, curves and resume.
+"""The train stage: a group of runs trained as one batched model, with log-spaced
+checkpoints, curves and resume.
 
-A run's randomness comes from two generators seeded from its own seed only (``init`` for
-the weights, ``batch`` for the minibatch indices), so adding runs elsewhere never changes
-it. Minibatches are drawn with replacement from the fixed training set.
+Runs that differ only in their seed share shapes, data and recipe, so they train together
+(``train_group``): one ``baddbmm`` per layer for all members instead of a Python loop over
+runs. A run's randomness comes from two generators seeded from its own seed only (``init``
+for the weights, ``batch`` for the minibatch indices), so its files do not depend on which
+other runs share its group. Minibatches are drawn with replacement from the training set.
 
 Resume: at snapshot steps (at most every ``resume_interval_s`` seconds) the full training
-state (weights, optimizer moments, generator state, step, snapshots and curves so far) is
-written to ``store.resume_path(run)``, outside the rule's outputs; a restarted run continues
-from it and produces the same bytes as an uninterrupted one. The file is deleted at the end.
+state (weights, optimizer moments, generator states, step, snapshots and curves so far) is
+written to ``store.resume_path(group)``, outside the rule's outputs; a restarted group
+continues from it and produces the same bytes as an uninterrupted one. The file is deleted
+at the end.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import math
 import os
@@ -26,8 +32,8 @@ from tqdm import tqdm
 
 from learnscope import data, metrics, store
 from learnscope.errors import DivergenceError
-from learnscope.params import ComputeConfig, RunSpec, TrainConfig
-from learnscope.resume import TrainState, load_state, save_state
+from learnscope.params import ComputeConfig, RunSpec, TrainConfig, group_runs
+from learnscope.resume import GroupState, TrainState, load_state, save_state
 
 log = logging.getLogger(__name__)
 
@@ -57,64 +63,112 @@ def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, kind: str, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """(loss, accuracy) of ``model`` on the whole of (x, y)."""
+    """(loss, accuracy) of a single network on the whole of (x, y)."""
     out = model(x)
     return float(metrics.loss(kind, out, y)), metrics.accuracy(kind, metrics.predict_labels(kind, out), y)
 
 
-def train(spec: RunSpec, tensors: dict[str, torch.Tensor], kind: str, resume: Path | None = None,
-          resume_interval_s: float = 30.0) -> TrainState:
-    """Train one run; returns its snapshots and curves (``TrainState``)."""
+@torch.no_grad()
+def evaluate_members(model: torch.nn.Module, kind: str, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """(E, 2) loss and accuracy of every ensemble member on the whole of the shared (x, y)."""
+    out = model(x)  # (E, n, c)
+    losses = metrics.loss(kind, out, y)
+    accs = metrics.correct(kind, metrics.predict_labels(kind, out), y).double().mean(-1)
+    return torch.stack([losses.double(), accs], dim=1).cpu().numpy()
+
+
+def group_name(specs: list[RunSpec]) -> str:
+    """The name of a group of runs: the first run's name without its seed."""
+    return next(iter(group_runs({s.name: s for s in specs})))
+
+
+def check_group(specs: list[RunSpec]) -> None:
+    """Members of a group must differ only in their seed."""
+    key = dataclasses.replace(specs[0], seed=0)
+    for spec in specs[1:]:
+        if dataclasses.replace(spec, seed=0) != key:
+            raise ValueError(f"run {spec.name} differs from {specs[0].name} in more than its seed")
+    if len({s.seed for s in specs}) != len(specs):
+        raise ValueError(f"group {group_name(specs)} has repeated seeds")
+
+
+def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: str,
+                resume: Path | None = None, resume_interval_s: float = 30.0) -> list[TrainState]:
+    """Train runs that differ only in their seed as one batched model (one run: a group of one).
+
+    Member e is initialised from its own ``init`` generator and draws its own minibatches
+    from its own ``batch`` generator, so its results never depend on the other members.
+    """
+    check_group(specs)
+    spec, cfg = specs[0], specs[0].train
     device = setup_compute(spec.compute)
-    cfg = spec.train
-    g_init = torch.Generator().manual_seed(seed_for(spec.seed, "init"))
-    g_batch = torch.Generator().manual_seed(seed_for(spec.seed, "batch"))
-    model = spec.model.build(spec.task.n_inputs, spec.task.n_outputs, spec.width, g_init).to(device)
+    g_init = [torch.Generator().manual_seed(seed_for(s.seed, "init")) for s in specs]
+    g_batch = [torch.Generator().manual_seed(seed_for(s.seed, "batch")) for s in specs]
+    model = spec.model.build_ensemble(spec.task.n_inputs, spec.task.n_outputs, spec.width, g_init).to(device)
     optimizer = make_optimizer(cfg, model.parameters())
-    state = TrainState()
+    state, spec_json = GroupState(), json.dumps([s.to_json() for s in specs])
     if resume is not None and resume.exists():
-        state = load_state(resume, spec.to_json(), model, optimizer, g_batch)
+        state = load_state(resume, spec_json, model, optimizer, g_batch)
         if state.step:
-            log.info("%s: resuming from step %d (%s)", spec.name, state.step, resume)
+            log.info("%s: resuming from step %d (%s)", group_name(specs), state.step, resume)
     snapshot_steps, eval_steps = set(cfg.snapshot_steps.tolist()), set(cfg.eval_steps.tolist())
     x, y, n = tensors["x_train"], tensors["y_train"], tensors["x_train"].shape[0]
     last_save = time.monotonic()
-    for step in tqdm(range(state.step, cfg.steps + 1), desc=spec.name, disable=None, mininterval=1.0,
+    for step in tqdm(range(state.step, cfg.steps + 1), desc=group_name(specs), disable=None, mininterval=1.0,
                      initial=state.step, total=cfg.steps + 1):
-        if step >= state.step and step not in state.recorded:
-            _record(spec.name, model, kind, tensors, step, step in eval_steps, step in snapshot_steps, state)
+        if step not in state.recorded:
+            _record(specs, model, kind, tensors, step, step in eval_steps, step in snapshot_steps, state)
             if step in snapshot_steps and resume is not None and step < cfg.steps \
                     and time.monotonic() - last_save >= resume_interval_s:
-                save_state(resume, spec.to_json(), model, optimizer, g_batch, state)
+                save_state(resume, spec_json, model, optimizer, g_batch, state)
                 last_save = time.monotonic()
         if step == cfg.steps:
             break
-        idx = torch.randint(n, (cfg.batch_size,), generator=g_batch).to(device)
-        loss = metrics.loss(kind, model(x[idx]), y[idx])
-        if not math.isfinite(loss.item()):
-            raise DivergenceError(f"run {spec.name}: training loss is {loss.item()} at step {step}; "
-                                  f"lower train.lr or the init scale")
+        idx = torch.stack([torch.randint(n, (cfg.batch_size,), generator=g) for g in g_batch]).to(device)
+        losses = metrics.loss(kind, model(x[idx]), y[idx])  # (E,)
+        _check_finite(specs, losses.detach(), step, "training loss")
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        losses.sum().backward()  # the sum keeps every member's gradient its own
         optimizer.step()
         state.step = step + 1
         if step % max(1, cfg.steps // 10) == 0:
-            log.info("%s: step %d/%d loss %.4g", spec.name, step, cfg.steps, loss.item())
-    return state
+            log.info("%s: step %d/%d loss %s", group_name(specs), step, cfg.steps, losses.tolist())
+    return split_group_state(model, state)
 
 
-def _record(run: str, model, kind, tensors, step, do_eval, do_snapshot, state: TrainState) -> None:
+def train(spec: RunSpec, tensors: dict[str, torch.Tensor], kind: str, resume: Path | None = None,
+          resume_interval_s: float = 30.0) -> TrainState:
+    """Train one run (a group of one)."""
+    return train_group([spec], tensors, kind, resume, resume_interval_s)[0]
+
+
+def _check_finite(specs: list[RunSpec], values: torch.Tensor, step: int, what: str) -> None:
+    """Raise DivergenceError naming every run whose value is NaN/inf."""
+    bad = (~torch.isfinite(values)).nonzero().flatten().tolist()
+    if bad:
+        runs = ", ".join(specs[e].name for e in bad)
+        raise DivergenceError(f"run {runs}: {what} is {values[bad[0]].item()} at step {step}; "
+                              f"lower train.lr or the init scale")
+
+
+def _record(specs, model, kind, tensors, step, do_eval, do_snapshot, state: GroupState) -> None:
     state.step = step
     state.recorded.add(step)
     if do_eval:
-        tr = evaluate(model, kind, tensors["x_train"], tensors["y_train"])
-        te = evaluate(model, kind, tensors["x_test"], tensors["y_test"])
-        if not all(map(math.isfinite, tr + te)):
-            raise DivergenceError(f"run {run}: loss is not finite at step {step} "
-                                  f"(train {tr[0]}, test {te[0]}); lower train.lr or the init scale")
-        state.curves.append((step, *tr, *te))
+        tr = evaluate_members(model, kind, tensors["x_train"], tensors["y_train"])
+        te = evaluate_members(model, kind, tensors["x_test"], tensors["y_test"])
+        _check_finite(specs, torch.from_numpy(tr[:, 0] + te[:, 0]), step, "evaluation loss")
+        state.curves.append((step, np.concatenate([tr, te], axis=1)))  # (E, 4) in CURVE_COLUMNS order
     if do_snapshot:
         state.snapshots.append((step, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))
+
+
+def split_group_state(model, state: GroupState) -> list[TrainState]:
+    """One TrainState per member: its curves and its snapshots keyed by single-network names."""
+    return [TrainState(step=state.step, recorded=set(state.recorded),
+                       curves=[(step, *map(float, values[e])) for step, values in state.curves],
+                       snapshots=[(step, model.split_state(stacked, e)) for step, stacked in state.snapshots])
+            for e in range(model.n_members)]
 
 
 # ---- files ------------------------------------------------------------------------------
@@ -155,14 +209,22 @@ def curves_to_xarray(spec: RunSpec, state: TrainState, kind: str) -> xr.Dataset:
     return ds
 
 
+def train_group_run(specs: list[RunSpec], dataset_path: str, checkpoints_paths: list[str],
+                    curves_paths: list[str], inputs: list[str]) -> None:
+    """The train stage for a group: read the dataset, train (resuming if a resume file
+    exists), write every member's checkpoints.nc and curves.nc."""
+    ds = store.read(dataset_path, "dataset")
+    device = setup_compute(specs[0].compute)
+    resume = Path(store.resume_path(group_name(specs)))
+    states = train_group(specs, data.load_tensors(ds, device), ds.attrs["kind"], resume)
+    for spec, state, checkpoints_path, curves_path in zip(specs, states, checkpoints_paths, curves_paths):
+        params_json = spec.to_json()
+        store.write(checkpoints_to_xarray(spec, state), checkpoints_path, "checkpoints", params_json, inputs)
+        store.write(curves_to_xarray(spec, state, ds.attrs["kind"]), curves_path, "curves", params_json, inputs)
+    resume.unlink(missing_ok=True)
+
+
 def train_run(spec: RunSpec, dataset_path: str, checkpoints_path: str, curves_path: str,
               inputs: list[str]) -> None:
-    """The train stage: read the dataset, train (resuming if a resume file exists), write files."""
-    ds = store.read(dataset_path, "dataset")
-    device = setup_compute(spec.compute)
-    resume = Path(store.resume_path(spec.name))
-    state = train(spec, data.load_tensors(ds, device), ds.attrs["kind"], resume)
-    params_json = spec.to_json()
-    store.write(checkpoints_to_xarray(spec, state), checkpoints_path, "checkpoints", params_json, inputs)
-    store.write(curves_to_xarray(spec, state, ds.attrs["kind"]), curves_path, "curves", params_json, inputs)
-    resume.unlink(missing_ok=True)
+    """The train stage for a single run."""
+    train_group_run([spec], dataset_path, [checkpoints_path], [curves_path], inputs)

@@ -1,8 +1,8 @@
 """Model registry: params.yaml's ``model.name`` picks a config class, which builds the network."""
 
-from learnscope.models.base import ModelConfig
-from learnscope.models.mlp import MLP, MLPConfig
+from learnscope.models.base import Ensemble, ModelConfig
+from learnscope.models.mlp import MLP, EnsembleMLP, MLPConfig
 
 MODELS: dict[str, type[ModelConfig]] = {"mlp": MLPConfig}
 
-__all__ = ["MLP", "MLPConfig", "MODELS", "ModelConfig"]
+__all__ = ["MLP", "Ensemble", "EnsembleMLP", "MLPConfig", "MODELS", "ModelConfig"]

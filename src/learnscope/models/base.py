@@ -18,3 +18,27 @@ class ModelConfig:
     def build(self, n_inputs: int, n_outputs: int, width: int, generator: torch.Generator) -> nn.Module:
         """A freshly initialised network whose parameters are drawn from ``generator`` only."""
         raise NotImplementedError
+
+    def build_ensemble(self, n_inputs: int, n_outputs: int, width: int,
+                       generators: list[torch.Generator]) -> "Ensemble":
+        """E networks of one shape trained as one batched model; member e is exactly
+        ``build(..., generators[e])``. Maps (E, B, n_inputs) -> (E, B, n_outputs)."""
+        raise NotImplementedError(f"{type(self).__name__} has no ensemble implementation")
+
+
+class Ensemble(nn.Module):
+    """Interface of batched models: stacked parameters, members' state dicts by torch name."""
+
+    n_members: int
+
+    def member_names(self) -> dict[str, str]:
+        """Stacked state-dict name -> the name of that parameter in one member's state dict."""
+        raise NotImplementedError
+
+    def split_state(self, stacked: dict[str, torch.Tensor], e: int) -> dict[str, torch.Tensor]:
+        """Member ``e``'s slice of a stacked state dict, keyed by single-network names."""
+        return {single: stacked[name][e].detach().clone() for name, single in self.member_names().items()}
+
+    def member_state(self, e: int) -> dict[str, torch.Tensor]:
+        """Member ``e``'s current parameters, keyed as in its single-network state dict."""
+        return self.split_state(self.state_dict(), e)

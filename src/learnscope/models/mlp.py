@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from learnscope.config import require
-from learnscope.models.base import ModelConfig
+from learnscope.models.base import Ensemble, ModelConfig
 
 ACTIVATIONS = {
     "relu": torch.relu,
@@ -45,6 +45,10 @@ class MLPConfig(ModelConfig):
         sizes = [n_inputs] + [width] * self.depth + [n_outputs]
         return MLP(sizes, self.activation, self.init_scale, self.bias, generator)
 
+    def build_ensemble(self, n_inputs: int, n_outputs: int, width: int,
+                       generators: list[torch.Generator]) -> "EnsembleMLP":
+        return EnsembleMLP([self.build(n_inputs, n_outputs, width, g) for g in generators])
+
 
 class MLP(nn.Module):
     """Layers ``layers[i]`` are nn.Linear; weights are (out, in) as in torch."""
@@ -69,3 +73,43 @@ class MLP(nn.Module):
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
         return self.layers[-1](x)
+
+
+class EnsembleMLP(Ensemble):
+    """E MLPs of one shape as stacked parameters: ``weights[i]`` (E, out, in), ``biases[i]`` (E, out).
+
+    One ``baddbmm`` per layer replaces E small matmuls (and E x the Python and kernel-launch
+    overhead). Members never mix: member e's outputs and gradients depend on its own
+    parameters and inputs only.
+    """
+
+    def __init__(self, members: list[MLP]):
+        super().__init__()
+        self.n_members = len(members)
+        self.activation = members[0].activation
+        self.has_bias = members[0].layers[0].bias is not None
+        n_layers = len(members[0].layers)
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.stack([m.layers[i].weight.detach() for m in members])) for i in range(n_layers))
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.stack([m.layers[i].bias.detach() for m in members]))
+            for i in range(n_layers)) if self.has_bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (E, B, d_in) or (B, d_in) -> (E, B, d_out)
+        if x.dim() == 2:
+            x = x.expand(self.n_members, *x.shape)
+        last = len(self.weights) - 1
+        for i, w in enumerate(self.weights):
+            wt = w.transpose(1, 2)  # (E, in, out)
+            x = torch.baddbmm(self.biases[i].unsqueeze(1), x, wt) if self.has_bias else torch.bmm(x, wt)
+            if i < last:
+                x = self.activation(x)
+        return x
+
+    def member_names(self) -> dict[str, str]:
+        names = {}
+        for i in range(len(self.weights)):
+            names[f"weights.{i}"] = f"layers.{i}.weight"
+            if self.has_bias:
+                names[f"biases.{i}"] = f"layers.{i}.bias"
+        return names

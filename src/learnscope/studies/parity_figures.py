@@ -13,19 +13,20 @@ FIGURES = ("loss_curves.png", "nfa.png", "agop_nfm.png", "stable_rank.png", "fid
 
 
 def loss_curves(summary: xr.Dataset):
+    """Loss every ``eval_every`` steps (lines) and at the log-spaced snapshots (markers)."""
     fig, axes = figure(summary.sizes["task"])
     for ax, task in zip(axes, summary["task"].values):
         for width in summary["width"].values:
             sel = summary.sel(task=task, width=width)
-            band(ax, summary["eval_step"].values, sel["curve_train_loss"].values, f"train, width {width}")
-            band(ax, summary["eval_step"].values, sel["curve_test_loss"].values, f"test, width {width}",
-                 linestyle="--")
-        for step in summary["step"].values:
-            ax.axvline(step, color="0.85", linewidth=0.5, zorder=0)
+            for split, style in (("train", "-"), ("test", "--")):
+                band(ax, summary["eval_step"].values, sel[f"curve_{split}_loss"].values,
+                     f"{split}, width {width}", linestyle=style)
+                ax.plot(summary["step"].values, sel[f"{split}_loss"].median("seed").values, "o",
+                        markersize=2.5, color=ax.lines[-1].get_color())
         symlog_steps(ax)
         ax.set_yscale("log")
         ax.set_ylabel("loss")
-        ax.set_title(f"{task}: loss (grey lines = snapshots)")
+        ax.set_title(f"{task}: loss (dots = checkpoint snapshots)")
         ax.legend(fontsize=7)
     return fig
 

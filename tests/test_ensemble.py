@@ -1,0 +1,141 @@
+"""Ensemble training: runs differing only in seed train as one batched model.
+
+Checks that each member equals its run trained alone (float tolerance: ``baddbmm`` vs
+``nn.Linear``), equals an independent plain-PyTorch reference loop, does not depend on the
+other members (bit for bit: adding a seed leaves the old seeds' files byte-identical),
+resumes exactly, and that a diverging member is named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import filecmp
+
+import pytest
+import torch
+
+from learnscope import data, metrics, store
+from learnscope import train as train_module
+from learnscope.errors import DivergenceError
+from learnscope.train import group_name, seed_for, train, train_group, train_group_run
+
+KIND = "binary"
+
+
+def _close_states(a, b, rtol=1e-4, atol=1e-5):
+    assert [s for s, _ in a.snapshots] == [s for s, _ in b.snapshots]
+    for (_, wa), (_, wb) in zip(a.snapshots, b.snapshots):
+        for name in wa:
+            torch.testing.assert_close(wa[name], wb[name], rtol=rtol, atol=atol)
+    assert [r[0] for r in a.curves] == [r[0] for r in b.curves]
+    for ra, rb in zip(a.curves, b.curves):
+        assert ra[1:] == pytest.approx(rb[1:], rel=1e-3, abs=1e-5)
+
+
+def _equal_states(a, b):
+    assert a.curves == b.curves
+    for (sa, wa), (sb, wb) in zip(a.snapshots, b.snapshots, strict=True):
+        assert sa == sb and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+@pytest.fixture
+def seeds3(make_spec):
+    return [make_spec(seed=s) for s in (0, 1, 2)]
+
+
+def test_each_member_equals_its_run_trained_alone(seeds3, tiny_tensors):
+    together = train_group(seeds3, tiny_tensors, KIND)
+    for spec, member in zip(seeds3, together):
+        _close_states(member, train(spec, tiny_tensors, KIND))
+
+
+def test_members_differ(seeds3, tiny_tensors):
+    a, b, _ = train_group(seeds3, tiny_tensors, KIND)
+    assert not torch.equal(a.snapshots[-1][1]["layers.0.weight"], b.snapshots[-1][1]["layers.0.weight"])
+
+
+def test_member_equals_a_plain_pytorch_loop(make_spec, tiny_tensors):
+    """An independent reference: nn.Module MLP, torch Adam, the same generators."""
+    spec = make_spec(seed=1)
+    cfg = spec.train
+    model = spec.model.build(spec.task.n_inputs, 1, spec.width,
+                             torch.Generator().manual_seed(seed_for(spec.seed, "init")))
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    g = torch.Generator().manual_seed(seed_for(spec.seed, "batch"))
+    x, y = tiny_tensors["x_train"], tiny_tensors["y_train"]
+    for _ in range(cfg.steps):
+        idx = torch.randint(x.shape[0], (cfg.batch_size,), generator=g)
+        loss = ((model(x[idx])[:, 0] - y[idx]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    final = train_group([make_spec(seed=0), spec], tiny_tensors, KIND)[1].snapshots[-1][1]
+    for name, p in model.state_dict().items():
+        torch.testing.assert_close(final[name], p, rtol=1e-4, atol=1e-5)
+
+
+def test_adding_a_seed_leaves_the_old_seeds_bit_identical(seeds3, tiny_tensors):
+    two = train_group(seeds3[:2], tiny_tensors, KIND)
+    three = train_group(seeds3, tiny_tensors, KIND)
+    for a, b in zip(two, three):
+        _equal_states(a, b)
+
+
+def test_adding_a_seed_leaves_the_old_seeds_files_byte_identical(seeds3, tiny_tensors, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data.generate(seeds3[0].task, "d.nc")
+    for n in (2, 3):
+        specs = seeds3[:n]
+        train_group_run(specs, "d.nc", [f"{n}/{s.name}/c.nc" for s in specs],
+                        [f"{n}/{s.name}/k.nc" for s in specs], ["d.nc"])
+    for spec in seeds3[:2]:
+        for name in ("c.nc", "k.nc"):
+            assert filecmp.cmp(f"2/{spec.name}/{name}", f"3/{spec.name}/{name}", shallow=False)
+
+
+def test_a_group_resumes_exactly(seeds3, tiny_tensors, tmp_path, monkeypatch):
+    reference = train_group(seeds3, tiny_tensors, KIND)
+    original, calls = train_module._record, []
+
+    def record(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 60:
+            raise KeyboardInterrupt  # killed
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "_record", record)
+    resume = tmp_path / "group.nc"
+    with pytest.raises(KeyboardInterrupt):
+        train_group(seeds3, tiny_tensors, KIND, resume=resume, resume_interval_s=0)
+    assert resume.exists()
+    monkeypatch.setattr(train_module, "_record", original)
+    for a, b in zip(reference, train_group(seeds3, tiny_tensors, KIND, resume=resume, resume_interval_s=0)):
+        _equal_states(a, b)
+
+
+def test_a_group_must_differ_only_in_seed(make_spec, tiny_tensors):
+    a = make_spec(seed=0)
+    b = dataclasses.replace(make_spec(seed=1), width=a.width * 2)
+    with pytest.raises(ValueError, match="more than its seed"):
+        train_group([a, b], tiny_tensors, KIND)
+    with pytest.raises(ValueError, match="repeated seeds"):
+        train_group([a, a], tiny_tensors, KIND)
+
+
+def test_a_diverging_member_is_named(seeds3, tiny_tensors, monkeypatch):
+    real_loss = metrics.loss
+
+    def loss(kind, out, y):
+        value = real_loss(kind, out, y)
+        if value.dim() == 1 and out.shape[-2] == seeds3[0].train.batch_size:
+            value = value * torch.tensor([1.0, float("nan"), 1.0])  # member 1 diverges
+        return value
+
+    monkeypatch.setattr(train_module.metrics, "loss", loss)
+    with pytest.raises(DivergenceError, match=seeds3[1].name + r": training loss is nan at step 0"):
+        train_group(seeds3, tiny_tensors, KIND)
+
+
+def test_group_name_drops_the_seed(seeds3):
+    assert group_name(seeds3) == seeds3[0].name.rsplit("-s", 1)[0]
+    assert store.resume_path(group_name(seeds3)).endswith(f"{group_name(seeds3)}.nc")
