@@ -18,17 +18,16 @@ CORE = code("__init__.py", "config.py", "errors.py", "logs.py", "metrics.py", "p
 
 
 wildcard_constraints:
-    run="[A-Za-z0-9_.-]+",
     study="[A-Za-z0-9_]+",
     task="[A-Za-z0-9_]+",
 
 
-def run_spec(wildcards):
-    return PARAMS.runs[wildcards.run].to_json()
+def group_outputs(group, artefact):
+    return [store.run_path(run, artefact) for run in PARAMS.groups[group]]
 
 
-def run_dataset(wildcards):
-    spec = PARAMS.runs[wildcards.run]
+def group_dataset(group):
+    spec = PARAMS.runs[PARAMS.groups[group][0]]
     return store.dataset_path(spec.study, spec.task_name)
 
 

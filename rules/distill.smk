@@ -1,19 +1,24 @@
-rule distill:
-    input:
-        dataset=run_dataset,
-        checkpoints=store.run_path("{run}", "checkpoints.nc"),
-        features=store.run_path("{run}", "features.nc"),
-        code=CORE + code("train.py", "resume.py", "features/*.py", "distill/*.py"),
-        script="scripts/distill.py",
-    output:
-        tree=store.run_path("{run}", "tree.nc"),
-        text=store.run_path("{run}", "tree.txt"),
-        png=store.run_path("{run}", "tree.png"),
-    params:
-        spec=run_spec,
-        distill=to_json(PARAMS.distill),
-    threads: PARAMS.compute.threads
-    log:
-        "logs/distill/{run}.log",
-    script:
-        "../scripts/distill.py"
+# One distill job per training group; each run gets its own tree.nc, tree.txt and tree.png.
+for _group in PARAMS.groups:
+
+    rule:
+        name:
+            f"distill_{_group.replace('-', '_')}"
+        input:
+            dataset=group_dataset(_group),
+            checkpoints=group_outputs(_group, "checkpoints.nc"),
+            features=group_outputs(_group, "features.nc"),
+            code=CORE + code("train.py", "resume.py", "features/*.py", "distill/*.py"),
+            script="scripts/distill.py",
+        output:
+            trees=group_outputs(_group, "tree.nc"),
+            texts=group_outputs(_group, "tree.txt"),
+            pictures=group_outputs(_group, "tree.png"),
+        params:
+            specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
+            distill=to_json(PARAMS.distill),
+        threads: PARAMS.compute.threads
+        log:
+            f"logs/distill/{_group}.log",
+        script:
+            "../scripts/distill.py"

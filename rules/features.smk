@@ -1,16 +1,22 @@
-rule features:
-    input:
-        dataset=run_dataset,
-        checkpoints=store.run_path("{run}", "checkpoints.nc"),
-        code=CORE + code("train.py", "resume.py", "features/*.py"),
-        script="scripts/features.py",
-    output:
-        store.run_path("{run}", "features.nc"),
-    params:
-        spec=run_spec,
-        features=to_json(PARAMS.features),
-    threads: PARAMS.compute.threads
-    log:
-        "logs/features/{run}.log",
-    script:
-        "../scripts/features.py"
+# One features job per training group: every snapshot of every member is measured in one
+# batched pass (learnscope.features.extract.measure_group).
+for _group in PARAMS.groups:
+
+    rule:
+        name:
+            f"features_{_group.replace('-', '_')}"
+        input:
+            dataset=group_dataset(_group),
+            checkpoints=group_outputs(_group, "checkpoints.nc"),
+            code=CORE + code("train.py", "resume.py", "features/*.py"),
+            script="scripts/features.py",
+        output:
+            group_outputs(_group, "features.nc"),
+        params:
+            specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
+            features=to_json(PARAMS.features),
+        threads: PARAMS.compute.threads
+        log:
+            f"logs/features/{_group}.log",
+        script:
+            "../scripts/features.py"

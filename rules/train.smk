@@ -2,15 +2,6 @@
 # the group trains as one batched model and writes every member's own files.
 
 
-def group_outputs(group, artefact):
-    return [store.run_path(run, artefact) for run in PARAMS.groups[group]]
-
-
-def group_dataset(group):
-    spec = PARAMS.runs[PARAMS.groups[group][0]]
-    return store.dataset_path(spec.study, spec.task_name)
-
-
 for _group in PARAMS.groups:
 
     rule:

@@ -1,13 +1,13 @@
-"""Snakemake adapter: measure one run at every snapshot."""
+"""Snakemake adapter: measure every snapshot of every run of one group."""
 from learnscope.config import from_json
-from learnscope.features.extract import features_run
+from learnscope.features.extract import features_group_run
 from learnscope.logs import log_to
 from learnscope.params import FeaturesConfig, RunSpec
 
 with log_to(snakemake.log[0]):
-    features_run(RunSpec.from_json(snakemake.params.spec),
-                 from_json(FeaturesConfig, snakemake.params.features, "features"),
-                 dataset_path=snakemake.input.dataset,
-                 checkpoints_path=snakemake.input.checkpoints,
-                 features_path=snakemake.output[0],
-                 inputs=list(snakemake.input))
+    features_group_run(from_json(list[RunSpec], snakemake.params.specs, "specs"),
+                       from_json(FeaturesConfig, snakemake.params.features, "features"),
+                       dataset_path=snakemake.input.dataset,
+                       checkpoints_paths=list(snakemake.input.checkpoints),
+                       features_paths=list(snakemake.output),
+                       inputs=list(snakemake.input))

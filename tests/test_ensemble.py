@@ -17,6 +17,8 @@ import torch
 from learnscope import data, metrics, store
 from learnscope import train as train_module
 from learnscope.errors import DivergenceError
+from learnscope.features.extract import features_group_run
+from learnscope.params import FeaturesConfig
 from learnscope.train import group_name, seed_for, train, train_group, train_group_run
 
 KIND = "binary"
@@ -81,16 +83,21 @@ def test_adding_a_seed_leaves_the_old_seeds_bit_identical(seeds3, tiny_tensors):
         _equal_states(a, b)
 
 
-def test_adding_a_seed_leaves_the_old_seeds_files_byte_identical(seeds3, tiny_tensors, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    data.generate(seeds3[0].task, "d.nc")
+def test_adding_a_seed_leaves_the_old_seeds_files_byte_identical(seeds3, tmp_path, monkeypatch):
+    """Train and features stages, groups of 2 then 3 seeds: the first two seeds' files agree."""
     for n in (2, 3):
+        (tmp_path / str(n)).mkdir()
+        monkeypatch.chdir(tmp_path / str(n))
         specs = seeds3[:n]
-        train_group_run(specs, "d.nc", [f"{n}/{s.name}/c.nc" for s in specs],
-                        [f"{n}/{s.name}/k.nc" for s in specs], ["d.nc"])
+        data.generate(specs[0].task, "d.nc")
+        ck = [f"{s.name}/checkpoints.nc" for s in specs]
+        train_group_run(specs, "d.nc", ck, [f"{s.name}/curves.nc" for s in specs], ["d.nc"])
+        features_group_run(specs, FeaturesConfig(agop_samples=128), "d.nc", ck,
+                           [f"{s.name}/features.nc" for s in specs], ["d.nc", *ck])
     for spec in seeds3[:2]:
-        for name in ("c.nc", "k.nc"):
-            assert filecmp.cmp(f"2/{spec.name}/{name}", f"3/{spec.name}/{name}", shallow=False)
+        for name in ("checkpoints.nc", "curves.nc", "features.nc"):
+            assert filecmp.cmp(tmp_path / "2" / spec.name / name, tmp_path / "3" / spec.name / name,
+                               shallow=False), name
 
 
 def test_a_group_resumes_exactly(seeds3, tiny_tensors, tmp_path, monkeypatch):

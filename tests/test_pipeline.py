@@ -52,7 +52,8 @@ def sh(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess
 def planned_jobs(cwd: Path) -> dict[str, int]:
     """Rule -> job count that ``snakemake -n`` would run (empty when nothing to do).
 
-    The per-group training rules (``train_<group>``) are counted together as ``train``.
+    Per-group rules (``train_<group>``, ``features_<group>``, ``distill_<group>``) are
+    counted together as ``train``, ``features`` and ``distill``.
     """
     out = sh(cwd, "snakemake", "--profile", "profiles/default", "-n").stdout
     if "Nothing to be done" in out:
@@ -60,7 +61,7 @@ def planned_jobs(cwd: Path) -> dict[str, int]:
     block = out.split("Job stats:", 1)[1].split("total", 1)[0]
     jobs: dict[str, int] = {}
     for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", block, re.MULTILINE):
-        rule = "train" if m[1].startswith("train_") else m[1]
+        rule = m[1].split("_", 1)[0] if m[1].startswith(("train_", "features_", "distill_")) else m[1]
         jobs[rule] = jobs.get(rule, 0) + int(m[2])
     return jobs
 

@@ -133,6 +133,13 @@ def _portable(path: str | os.PathLike) -> str:
         return p.name
 
 
+def own_inputs(inputs: Iterable[str], own: str, group: Iterable[str]) -> list[str]:
+    """A group job's inputs as one member's file records them: its own per-run input, not the
+    other members' (so a run's files do not depend on which runs share its group)."""
+    others = set(map(str, group)) - {str(own)}
+    return [p for p in map(str, inputs) if p not in others]
+
+
 def provenance(params_json: str, inputs: Iterable[str | os.PathLike]) -> dict[str, str]:
     hashes = {_portable(p): file_hash(p) for p in sorted(set(map(str, inputs)))}
     return {"learnscope_version": __version__, "params_json": params_json,

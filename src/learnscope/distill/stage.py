@@ -72,10 +72,13 @@ def render(ds: xr.Dataset, text_path: str, png_path: str) -> None:
     store.save_figure(fig, png_path)
 
 
-def distill_run(spec: RunSpec, cfg: DistillConfig, dataset_path: str, checkpoints_path: str,
-                features_path: str, tree_path: str, text_path: str, png_path: str, inputs: list[str]) -> None:
-    """The distill stage for one run: tree.nc, tree.txt and tree.png."""
-    ds = distill_run_dataset(spec, cfg, store.read(dataset_path, "dataset"),
-                             store.read(checkpoints_path, "checkpoints"), store.read(features_path, "features"))
-    store.write(ds, tree_path, "tree", to_json({"run": spec, "distill": cfg}), inputs)
-    render(ds, text_path, png_path)
+def distill_group_run(specs: list[RunSpec], cfg: DistillConfig, dataset_path: str, checkpoints_paths: list[str],
+                      features_paths: list[str], out_dirs: list[str], inputs: list[str]) -> None:
+    """The distill stage for a group of runs: tree.nc, tree.txt and tree.png in each run's folder."""
+    dataset = store.read(dataset_path, "dataset")
+    for spec, ck_path, feat_path, out_dir in zip(specs, checkpoints_paths, features_paths, out_dirs):
+        ds = distill_run_dataset(spec, cfg, dataset, store.read(ck_path, "checkpoints"),
+                                 store.read(feat_path, "features"))
+        own = store.own_inputs(store.own_inputs(inputs, ck_path, checkpoints_paths), feat_path, features_paths)
+        store.write(ds, f"{out_dir}/tree.nc", "tree", to_json({"run": spec, "distill": cfg}), own)
+        render(ds, f"{out_dir}/tree.txt", f"{out_dir}/tree.png")

@@ -19,10 +19,11 @@ import xarray as xr
 from learnscope import data, store
 from learnscope.config import to_json
 from learnscope.features import nfa
-from learnscope.features.agop import agop
-from learnscope.features.spectra import coordinate_mass, singular_values, stable_rank
+from learnscope.features.agop import ensemble_agop
+from learnscope.features.spectra import (batched_singular_values, coordinate_mass,
+                                         stable_ranks_from_singular_values)
 from learnscope.params import FeaturesConfig, RunSpec
-from learnscope.train import evaluate, setup_compute, weight_var
+from learnscope.train import evaluate_members, setup_compute, weight_var
 
 log = logging.getLogger(__name__)
 
@@ -40,34 +41,60 @@ def load_model(spec: RunSpec, checkpoints: xr.Dataset, index: int, device: torch
     return model.to(device).eval()
 
 
-def measure_run(spec: RunSpec, cfg: FeaturesConfig, dataset: xr.Dataset, checkpoints: xr.Dataset,
-                device: torch.device) -> dict[str, np.ndarray]:
-    """Every measurement at every snapshot, stacked along the first axis (step)."""
+def load_ensemble(spec: RunSpec, states: list[dict[str, torch.Tensor]], device: torch.device):
+    """One batched model whose members carry ``states`` (e.g. every snapshot of every run)."""
+    model = spec.model.build_ensemble(spec.task.n_inputs, spec.task.n_outputs, spec.width,
+                                      [torch.Generator() for _ in states])
+    model.load_state_dict({name: torch.stack([s[single] for s in states])
+                           for name, single in model.member_names().items()})
+    return model.to(device).eval()
+
+
+def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset,
+                  checkpoints: list[xr.Dataset], device: torch.device) -> list[dict[str, np.ndarray]]:
+    """Every measurement at every snapshot of every run of a group, stacked along step.
+
+    All (run, snapshot) networks form one ensemble: a single batched pass gives every
+    AGOP, loss and accuracy; singular values are one batched SVD per layer.
+    """
     kind, tensors = dataset.attrs["kind"], data.load_tensors(dataset, device)
-    x_agop = tensors["x_train"][: cfg.agop_samples]
-    init = {k: v.double() for k, v in snapshot_state(checkpoints, 0).items()}
-    matrices = [k for k, v in init.items() if v.ndim == 2]
-    rows: dict[str, list] = {}
-    for index in range(checkpoints.sizes["step"]):
-        model = load_model(spec, checkpoints, index, device)
-        weights = {k: v.detach().double().cpu() for k, v in model.state_dict().items()}
-        w1, w1_0 = weights[matrices[0]], init[matrices[0]]
-        g = agop(model, x_agop).double().cpu()
-        tr = evaluate(model, kind, tensors["x_train"], tensors["y_train"])
-        te = evaluate(model, kind, tensors["x_test"], tensors["y_test"])
-        row = {"train_loss": tr[0], "train_acc": tr[1], "test_loss": te[0], "test_acc": te[1],
-               "agop": g, "nfm": nfa.neural_feature_matrix(w1),
-               "dnfm": nfa.neural_feature_matrix(w1 - w1_0),
-               "nfa_corr": nfa.nfa_correlations(w1, w1_0, g),
-               "nfa_corr_init": nfa.nfa_init_baseline(w1_0, g),
-               "coord_mass": coordinate_mass(w1),
-               "dw_stable_rank": [stable_rank(weights[k] - init[k]) for k in matrices]}
-        for k in matrices:
-            row[f"sv:{k}"] = singular_values(weights[k] - init[k])
-        for key, value in row.items():
-            rows.setdefault(key, []).append(np.asarray(value, dtype=np.float64))
-    log.info("%s: measured %d snapshots", spec.name, checkpoints.sizes["step"])
-    return {key: np.stack(values) for key, values in rows.items()} | {"_matrices": matrices}
+    n_steps = checkpoints[0].sizes["step"]
+    states = [snapshot_state(ck, i) for ck in checkpoints for i in range(n_steps)]  # run-major
+    model = load_ensemble(specs[0], states, device)
+    agops = ensemble_agop(model, tensors["x_train"][: cfg.agop_samples]).double().cpu()  # (M, d, d)
+    tr = evaluate_members(model, kind, tensors["x_train"], tensors["y_train"])  # (M, 2)
+    te = evaluate_members(model, kind, tensors["x_test"], tensors["y_test"])
+    matrices = [k for k, v in states[0].items() if v.ndim == 2]
+    svs = {}
+    for k in matrices:
+        w = torch.stack([s[k] for s in states]).double().view(len(checkpoints), n_steps, *states[0][k].shape)
+        svs[k] = batched_singular_values(w - w[:, :1]).view(len(states), -1)  # W_t - W_0 per run
+    out = []
+    for r in range(len(checkpoints)):
+        rows = slice(r * n_steps, (r + 1) * n_steps)
+        m = {"train_loss": tr[rows, 0], "train_acc": tr[rows, 1], "test_loss": te[rows, 0],
+             "test_acc": te[rows, 1], "agop": agops[rows].numpy(),
+             "dw_stable_rank": torch.stack([stable_ranks_from_singular_values(svs[k][rows])
+                                            for k in matrices], dim=1).numpy(), "_matrices": matrices}
+        m |= {f"sv:{k}": svs[k][rows].numpy() for k in matrices}
+        m |= _first_layer_measures([s[matrices[0]] for s in states[rows]], agops[rows])
+        out.append(m)
+    log.info("%s: measured %d runs x %d snapshots in one batch", specs[0].name, len(checkpoints), n_steps)
+    return out
+
+
+def _first_layer_measures(w1s: list[torch.Tensor], agops: torch.Tensor) -> dict[str, np.ndarray]:
+    """NFA quantities of one run's first layer at each snapshot; w1s[0] is W_0."""
+    w0 = w1s[0].double()
+    rows: dict[str, list] = {"nfm": [], "dnfm": [], "nfa_corr": [], "nfa_corr_init": [], "coord_mass": []}
+    for w, g in zip(w1s, agops):
+        w = w.double()
+        rows["nfm"].append(nfa.neural_feature_matrix(w))
+        rows["dnfm"].append(nfa.neural_feature_matrix(w - w0))
+        rows["nfa_corr"].append(nfa.nfa_correlations(w, w0, g))
+        rows["nfa_corr_init"].append(nfa.nfa_init_baseline(w0, g))
+        rows["coord_mass"].append(coordinate_mass(w))
+    return {k: torch.stack(v).numpy() for k, v in rows.items()}
 
 
 def features_to_xarray(spec: RunSpec, m: dict, checkpoints: xr.Dataset) -> xr.Dataset:
@@ -109,12 +136,13 @@ def features_to_xarray(spec: RunSpec, m: dict, checkpoints: xr.Dataset) -> xr.Da
     return ds
 
 
-def features_run(spec: RunSpec, cfg: FeaturesConfig, dataset_path: str, checkpoints_path: str,
-                 features_path: str, inputs: list[str]) -> None:
-    """The features stage for one run."""
-    device = setup_compute(spec.compute)
+def features_group_run(specs: list[RunSpec], cfg: FeaturesConfig, dataset_path: str,
+                       checkpoints_paths: list[str], features_paths: list[str], inputs: list[str]) -> None:
+    """The features stage for a group of runs (one run is a group of one)."""
+    device = setup_compute(specs[0].compute)
     dataset = store.read(dataset_path, "dataset")
-    checkpoints = store.read(checkpoints_path, "checkpoints")
-    measurements = measure_run(spec, cfg, dataset, checkpoints, device)
-    store.write(features_to_xarray(spec, measurements, checkpoints), features_path, "features",
-                to_json({"run": spec, "features": cfg}), inputs)
+    checkpoints = [store.read(path, "checkpoints") for path in checkpoints_paths]
+    measured = measure_group(specs, cfg, dataset, checkpoints, device)
+    for spec, m, ck, own, path in zip(specs, measured, checkpoints, checkpoints_paths, features_paths):
+        store.write(features_to_xarray(spec, m, ck), path, "features", to_json({"run": spec, "features": cfg}),
+                    store.own_inputs(inputs, own, checkpoints_paths))

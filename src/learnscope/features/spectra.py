@@ -23,6 +23,17 @@ def singular_values(m: Tensor) -> Tensor:
     return torch.linalg.svdvals(_as_matrix64(m))
 
 
+def batched_singular_values(m: Tensor) -> Tensor:
+    """Singular values of a stack of matrices (..., a, b) -> (..., min(a, b)), float64."""
+    return torch.linalg.svdvals(m.detach().to(torch.float64))
+
+
+def stable_ranks_from_singular_values(sigma: Tensor) -> Tensor:
+    """Σ σ_i² / σ_1² along the last axis (..., k) -> (...); 0 where every σ is 0."""
+    top = sigma[..., 0] ** 2
+    return torch.where(top > 0, (sigma**2).sum(-1) / torch.where(top > 0, top, 1.0), 0.0)
+
+
 def stable_rank(m: Tensor) -> float:
     """Stable rank ‖m‖_F² / ‖m‖_2² = Σ σ_i² / σ_1² of a matrix (a, b).
 
@@ -30,9 +41,9 @@ def stable_rank(m: Tensor) -> float:
     W_t − W_0 at step 0) instead of 0/0.
     """
     sigma = singular_values(m)  # (min(a, b),)
-    if sigma.numel() == 0 or sigma[0] == 0:
+    if sigma.numel() == 0:
         return 0.0
-    return float((sigma**2).sum() / sigma[0] ** 2)
+    return float(stable_ranks_from_singular_values(sigma))
 
 
 def coordinate_mass(w: Tensor) -> Tensor:

@@ -1,0 +1,65 @@
+"""The features stage's batched measurements equal the one-network-at-a-time computations.
+
+``measure_group`` puts every snapshot of every run into one ensemble; here each number is
+recomputed per snapshot with a single ``nn.Module``, the generic ``agop`` and the
+single-matrix spectra, as a reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from learnscope import data
+from learnscope.features import nfa
+from learnscope.features.agop import agop, ensemble_agop
+from learnscope.features.extract import load_ensemble, load_model, measure_group
+from learnscope.features.spectra import singular_values, stable_rank
+from learnscope.params import FeaturesConfig
+from learnscope.train import checkpoints_to_xarray, evaluate, train_group
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def group(make_spec):
+    specs = [make_spec(seed=s, steps=60, n_snapshots=5) for s in (0, 1)]
+    dataset = data.dataset_to_xarray(specs[0].task, specs[0].task.make_dataset())
+    tensors = data.load_tensors(dataset, CPU)
+    states = train_group(specs, tensors, dataset.attrs["kind"])
+    checkpoints = [checkpoints_to_xarray(s, st) for s, st in zip(specs, states)]
+    return specs, dataset, tensors, checkpoints
+
+
+def test_group_measurements_equal_per_snapshot_reference(group):
+    specs, dataset, tensors, checkpoints = group
+    cfg = FeaturesConfig(agop_samples=128)
+    measured = measure_group(specs, cfg, dataset, checkpoints, CPU)
+    x = tensors["x_train"][:128]
+    for spec, m, ck in zip(specs, measured, checkpoints):
+        w0 = load_model(spec, ck, 0, CPU).layers[0].weight.detach()
+        for i in range(ck.sizes["step"]):
+            model = load_model(spec, ck, i, CPU)
+            g = agop(model, x).double()
+            np.testing.assert_allclose(m["agop"][i], g.numpy(), rtol=1e-4, atol=1e-7)
+            loss, acc = evaluate(model, "binary", tensors["x_test"], tensors["y_test"])
+            assert m["test_loss"][i] == pytest.approx(loss, rel=1e-5) and m["test_acc"][i] == acc
+            w = model.layers[0].weight.detach()
+            np.testing.assert_allclose(m["sv:layers.0.weight"][i], singular_values(w - w0).numpy(), atol=1e-5)
+            assert m["dw_stable_rank"][i, 0] == pytest.approx(stable_rank(w - w0), rel=1e-5, abs=1e-9)
+            np.testing.assert_allclose(m["nfa_corr"][i], nfa.nfa_correlations(w, w0, g).numpy(),
+                                       rtol=1e-4, atol=1e-6)
+
+
+def test_ensemble_agop_equals_agop_of_each_member(group):
+    specs, _, tensors, checkpoints = group
+    states = [{v.attrs["torch_name"]: torch.from_numpy(v.values[-1].copy()) for v in ck.data_vars.values()}
+              for ck in checkpoints]
+    model = load_ensemble(specs[0], states, CPU)
+    x = tensors["x_train"][:100]
+    together = ensemble_agop(model, x, max_elements=500)  # forces several chunks
+    for e, ck in enumerate(checkpoints):
+        single = agop(load_model(specs[e], ck, ck.sizes["step"] - 1, CPU), x)
+        torch.testing.assert_close(together[e], single, rtol=1e-4, atol=1e-7)
+    assert all(p.grad is None for p in model.parameters())
