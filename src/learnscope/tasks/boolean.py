@@ -49,7 +49,30 @@ def _check_n_bits(path: str, n_bits: int) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MultiIndex(Task):
+class HypercubeTask(Task):
+    """A scalar target of x uniform on {-1, +1}^n_bits.
+
+    Attributes:
+        n_bits: input dimension.
+    """
+
+    n_bits: int
+
+    @property
+    def n_inputs(self) -> int:
+        return self.n_bits
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    def check(self, path: str) -> None:
+        super().check(path)
+        _check_n_bits(path, self.n_bits)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MultiIndex(HypercubeTask):
     """A sum of monomials (a multi-index function) of uniform ±1 bits; kind "regression".
 
     f(x) = Σ_m c_m Π_{i∈m} x_i with 0-based indices. The staircase
@@ -64,7 +87,6 @@ class MultiIndex(Task):
         coefficients: one weight per monomial; empty (the default) means all 1.0.
     """
 
-    n_bits: int
     monomials: tuple[tuple[int, ...], ...]
     coefficients: tuple[float, ...] = ()
 
@@ -72,17 +94,8 @@ class MultiIndex(Task):
     def kind(self) -> str:
         return "regression"
 
-    @property
-    def n_inputs(self) -> int:
-        return self.n_bits
-
-    @property
-    def n_outputs(self) -> int:
-        return 1
-
     def check(self, path: str) -> None:
         super().check(path)
-        _check_n_bits(path, self.n_bits)
         if not self.monomials:
             raise config_error(path, "monomials", self.monomials, "must list at least one monomial")
         for j, monomial in enumerate(self.monomials):
@@ -129,7 +142,7 @@ class MultiIndex(Task):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SparseParity(Task):
+class SparseParity(HypercubeTask):
     """The parity of k hidden bits out of n_bits uniform ±1 bits; kind "binary".
 
     y = Π_{i∈S} x_i, where the support S is a uniformly random k-subset of
@@ -142,20 +155,11 @@ class SparseParity(Task):
         k: size of the support, 1 ≤ k ≤ n_bits.
     """
 
-    n_bits: int
     k: int
 
     @property
     def kind(self) -> str:
         return "binary"
-
-    @property
-    def n_inputs(self) -> int:
-        return self.n_bits
-
-    @property
-    def n_outputs(self) -> int:
-        return 1
 
     @property
     def support_indices(self) -> tuple[int, ...]:
@@ -166,7 +170,6 @@ class SparseParity(Task):
 
     def check(self, path: str) -> None:
         super().check(path)
-        _check_n_bits(path, self.n_bits)
         if not 1 <= self.k <= self.n_bits:
             raise config_error(path, "k", self.k, f"must be between 1 and n_bits = {self.n_bits}")
 
