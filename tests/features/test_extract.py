@@ -14,7 +14,7 @@ import torch
 from learnscope import data
 from learnscope.features import nfa
 from learnscope.features.agop import agop, ensemble_agop
-from learnscope.features.extract import load_ensemble, load_model, measure_group
+from learnscope.features.extract import batched_measures, load_ensemble, load_model, measure_group
 from learnscope.features.spectra import singular_values, stable_rank
 from learnscope.params import FeaturesConfig
 from learnscope.train import checkpoints_to_xarray, evaluate, train_group
@@ -58,8 +58,22 @@ def test_ensemble_agop_equals_agop_of_each_member(group):
               for ck in checkpoints]
     model = load_ensemble(specs[0], states, CPU)
     x = tensors["x_train"][:100]
-    together = ensemble_agop(model, x, max_elements=500)  # forces several chunks
+    together = ensemble_agop(model, x, row_chunk=30)  # several chunks, the last one short
     for e, ck in enumerate(checkpoints):
         single = agop(load_model(specs[e], ck, ck.sizes["step"] - 1, CPU), x)
         torch.testing.assert_close(together[e], single, rtol=1e-4, atol=1e-7)
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_a_members_agop_does_not_depend_on_the_ensemble(group):
+    """Bit for bit: the same network alone, in a pair, or in blocks of any size."""
+    specs, dataset, tensors, checkpoints = group
+    states = [{v.attrs["torch_name"]: torch.from_numpy(v.values[i].copy()) for v in ck.data_vars.values()}
+              for ck in checkpoints for i in range(ck.sizes["step"])]
+    whole = batched_measures(specs[0], states, tensors, "binary", agop_samples=200)
+    tiny_blocks = batched_measures(specs[0], states, tensors, "binary", agop_samples=200, max_elements=1)
+    for key in whole:
+        assert np.array_equal(whole[key], tiny_blocks[key]), key
+    alone = ensemble_agop(load_ensemble(specs[0], states[:1], CPU), tensors["x_train"][:200], row_chunk=64)
+    pair = ensemble_agop(load_ensemble(specs[0], states[:2], CPU), tensors["x_train"][:200], row_chunk=64)
+    assert torch.equal(alone[0], pair[0])

@@ -64,26 +64,26 @@ def agop(fn: Callable[[Tensor], Tensor], x: Tensor, chunk_size: int = 2048) -> T
     return total / n
 
 
-def ensemble_agop(model: torch.nn.Module, x: Tensor, max_elements: int = 1 << 25) -> Tensor:
+def ensemble_agop(model: torch.nn.Module, x: Tensor, row_chunk: int = 2048) -> Tensor:
     """AGOP of every member of an ensemble at once: (M, d, d) for a model mapping
     (M, m, d) -> (M, m, c) with members and rows independent.
 
     Each member gets its own copy of the inputs, so one backward pass per output yields
     every member's per-sample gradients (M, m, d): no loop over members, samples or
-    snapshots. Rows are chunked so that about ``max_elements`` hidden values live at once.
+    snapshots. Rows are summed in chunks of ``row_chunk`` whatever M is, so a member's
+    result does not depend on which other members share the ensemble (bit for bit); bound
+    memory by passing fewer members (see ``features.extract``), not by changing the chunk.
 
     Args:
         model: An ensemble (e.g. ``EnsembleMLP``) whose forward takes (M, m, d).
         x: Shared inputs (n, d).
-        max_elements: Memory bound, in values of the widest layer over all members.
+        row_chunk: Rows per backward pass.
     """
     n, d = x.shape
     n_members = int(model.n_members)
-    width = max(p.shape[1] for p in model.parameters() if p.dim() == 3)
-    chunk = max(1, max_elements // (n_members * width))
     total = torch.zeros(n_members, d, d, dtype=x.dtype, device=x.device)
-    for start in range(0, n, chunk):
-        xr = x[start:start + chunk].detach().expand(n_members, -1, -1).clone().requires_grad_(True)
+    for start in range(0, n, row_chunk):
+        xr = x[start:start + row_chunk].detach().expand(n_members, -1, -1).clone().requires_grad_(True)
         out = model(xr)  # (M, m, c)
         for k in range(out.shape[-1]):
             (grad,) = torch.autograd.grad(out[..., k].sum(), xr, retain_graph=k + 1 < out.shape[-1])

@@ -50,20 +50,38 @@ def load_ensemble(spec: RunSpec, states: list[dict[str, torch.Tensor]], device: 
     return model.to(device).eval()
 
 
+def batched_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]], tensors: dict[str, torch.Tensor],
+                     kind: str, agop_samples: int, max_elements: int = 1 << 26) -> dict[str, np.ndarray]:
+    """AGOP (M, d, d), train and test (loss, accuracy) (M, 2) of M networks given by ``states``.
+
+    The networks form ensembles of as many members as fit ``max_elements`` hidden values
+    at once; a member's numbers do not depend on the block it lands in.
+    """
+    device = tensors["x_train"].device
+    rows = max(tensors["x_train"].shape[0], tensors["x_test"].shape[0])
+    block = max(1, max_elements // (rows * max(spec.width, spec.task.n_outputs)))
+    parts: dict[str, list] = {"agop": [], "train": [], "test": []}
+    for start in range(0, len(states), block):
+        model = load_ensemble(spec, states[start:start + block], device)
+        parts["agop"].append(ensemble_agop(model, tensors["x_train"][:agop_samples]).double().cpu())
+        parts["train"].append(evaluate_members(model, kind, tensors["x_train"], tensors["y_train"]))
+        parts["test"].append(evaluate_members(model, kind, tensors["x_test"], tensors["y_test"]))
+    return {"agop": torch.cat(parts["agop"]).numpy(), "train": np.concatenate(parts["train"]),
+            "test": np.concatenate(parts["test"])}
+
+
 def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset,
                   checkpoints: list[xr.Dataset], device: torch.device) -> list[dict[str, np.ndarray]]:
     """Every measurement at every snapshot of every run of a group, stacked along step.
 
-    All (run, snapshot) networks form one ensemble: a single batched pass gives every
-    AGOP, loss and accuracy; singular values are one batched SVD per layer.
+    All (run, snapshot) networks are measured as ensembles (``batched_measures``): batched
+    passes give every AGOP, loss and accuracy; singular values are one batched SVD per layer.
     """
     kind, tensors = dataset.attrs["kind"], data.load_tensors(dataset, device)
     n_steps = checkpoints[0].sizes["step"]
     states = [snapshot_state(ck, i) for ck in checkpoints for i in range(n_steps)]  # run-major
-    model = load_ensemble(specs[0], states, device)
-    agops = ensemble_agop(model, tensors["x_train"][: cfg.agop_samples]).double().cpu()  # (M, d, d)
-    tr = evaluate_members(model, kind, tensors["x_train"], tensors["y_train"])  # (M, 2)
-    te = evaluate_members(model, kind, tensors["x_test"], tensors["y_test"])
+    batched = batched_measures(specs[0], states, tensors, kind, cfg.agop_samples)
+    agops, tr, te = torch.from_numpy(batched["agop"]), batched["train"], batched["test"]
     matrices = [k for k, v in states[0].items() if v.ndim == 2]
     svs = {}
     for k in matrices:
@@ -79,7 +97,7 @@ def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset
         m |= {f"sv:{k}": svs[k][rows].numpy() for k in matrices}
         m |= _first_layer_measures([s[matrices[0]] for s in states[rows]], agops[rows])
         out.append(m)
-    log.info("%s: measured %d runs x %d snapshots in one batch", specs[0].name, len(checkpoints), n_steps)
+    log.info("%s: measured %d runs x %d snapshots", specs[0].name, len(checkpoints), n_steps)
     return out
 
 

@@ -95,14 +95,25 @@ class EnsembleMLP(Ensemble):
             nn.Parameter(torch.stack([m.layers[i].bias.detach() for m in members]))
             for i in range(n_layers)) if self.has_bias else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (E, B, d_in) or (B, d_in) -> (E, B, d_out)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (E, B, d_in) or (B, d_in) -> (E, B, d_in)
+        weights = list(self.weights)
+        biases = list(self.biases) if self.has_bias else [None] * len(weights)
+        if self.n_members == 1:
+            # torch routes a batch of one matrix product to mm, whose summation order differs
+            # from the batched kernel's; a discarded duplicate member keeps a run's numbers
+            # bit-identical whether it trains alone or in a group (its gradient adds exact zeros).
+            weights = [torch.cat([w, w]) for w in weights]
+            biases = [b if b is None else torch.cat([b, b]) for b in biases]
+            x = x if x.dim() == 2 else torch.cat([x, x])
+        return self._forward(x, weights, biases)[: self.n_members]
+
+    def _forward(self, x: torch.Tensor, weights: list, biases: list) -> torch.Tensor:
         if x.dim() == 2:
-            x = x.expand(self.n_members, *x.shape)
-        last = len(self.weights) - 1
-        for i, w in enumerate(self.weights):
+            x = x.expand(weights[0].shape[0], *x.shape)
+        for i, (w, b) in enumerate(zip(weights, biases)):
             wt = w.transpose(1, 2)  # (E, in, out)
-            x = torch.baddbmm(self.biases[i].unsqueeze(1), x, wt) if self.has_bias else torch.bmm(x, wt)
-            if i < last:
+            x = torch.baddbmm(b.unsqueeze(1), x, wt) if b is not None else torch.bmm(x, wt)
+            if i < len(weights) - 1:
                 x = self.activation(x)
         return x
 
