@@ -97,6 +97,8 @@ class TrainConfig:
         steps: optimizer steps.
         n_snapshots: checkpoints kept, at log-spaced steps including 0 and ``steps``.
         eval_every: train/test loss and accuracy are recorded every this many steps.
+        online: draw fresh samples from the task every step (samples seen = steps x
+            batch_size) instead of minibatches of the fixed training set.
     """
 
     optimizer: Literal["sgd", "adam"] = "adam"
@@ -107,6 +109,7 @@ class TrainConfig:
     steps: int
     n_snapshots: int = 40
     eval_every: int = 50
+    online: bool = False
 
     def check(self, path: str) -> None:
         require(self.lr > 0, f"{path}.lr", f"= {self.lr} must be > 0")

@@ -33,6 +33,7 @@ from tqdm import tqdm
 from learnscope import data, metrics, store
 from learnscope.errors import DivergenceError
 from learnscope.params import ComputeConfig, RunSpec, TrainConfig, group_runs
+from learnscope.optim import MemberAdam, MemberSGD
 from learnscope.resume import GroupState, TrainState, load_state, save_state
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,33 @@ def setup_compute(compute: ComputeConfig) -> torch.device:
     return compute.torch_device()
 
 
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+def make_optimizer(cfg: TrainConfig, params, lrs: torch.Tensor) -> torch.optim.Optimizer:
+    """The recipe's optimizer over stacked ensemble parameters, one learning rate per member."""
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        return MemberAdam(params, lr=lrs, weight_decay=cfg.weight_decay)
+    return MemberSGD(params, lr=lrs, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
+class OnlineSampler:
+    """Fresh samples every step (``train.online``): samples seen = steps x batch_size.
+
+    Member e's samples for steps [kK, (k+1)K) come from a generator seeded by (its seed, k)
+    alone, K = ``chunk`` steps at a time: no state to resume, and nothing shared between
+    members.
+    """
+
+    def __init__(self, specs: list[RunSpec], device: torch.device, chunk: int = 256):
+        self.specs, self.device, self.chunk, self._cached = specs, device, chunk, (-1, None, None)
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:  # (E, B, d), (E, B)
+        k, batch_size = step // self.chunk, self.specs[0].train.batch_size
+        if self._cached[0] != k:
+            draws = [s.task.sample(self.chunk * batch_size, torch.Generator().manual_seed(
+                seed_for(s.seed, f"online/{k}"))) for s in self.specs]
+            self._cached = (k, torch.stack([x for x, _ in draws]).to(self.device),
+                            torch.stack([y for _, y in draws]).to(self.device))
+        rows = slice((step % self.chunk) * batch_size, (step % self.chunk + 1) * batch_size)
+        return self._cached[1][:, rows], self._cached[2][:, rows]
 
 
 @torch.no_grad()
@@ -82,22 +106,28 @@ def group_name(specs: list[RunSpec]) -> str:
     return next(iter(group_runs({s.name: s for s in specs})))
 
 
+def _shape_key(spec: RunSpec) -> RunSpec:
+    return dataclasses.replace(spec, seed=0, train=dataclasses.replace(spec.train, lr=1.0))
+
+
 def check_group(specs: list[RunSpec]) -> None:
-    """Members of a group must differ only in their seed."""
-    key = dataclasses.replace(specs[0], seed=0)
+    """Members of a group may differ only in their seed and learning rate."""
+    key = _shape_key(specs[0])
     for spec in specs[1:]:
-        if dataclasses.replace(spec, seed=0) != key:
-            raise ValueError(f"run {spec.name} differs from {specs[0].name} in more than its seed")
+        if _shape_key(spec) != key:
+            raise ValueError(f"run {spec.name} differs from {specs[0].name} in more than its seed and lr")
     if len({s.seed for s in specs}) != len(specs):
         raise ValueError(f"group {group_name(specs)} has repeated seeds")
 
 
 def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: str,
                 resume: Path | None = None, resume_interval_s: float = 30.0) -> list[TrainState]:
-    """Train runs that differ only in their seed as one batched model (one run: a group of one).
+    """Train runs that differ only in their seed and learning rate as one batched model
+    (one run: a group of one).
 
-    Member e is initialised from its own ``init`` generator and draws its own minibatches
-    from its own ``batch`` generator, so its results never depend on the other members.
+    Member e is initialised from its own ``init`` generator, draws its own minibatches
+    from its own ``batch`` generator (or fresh samples, ``train.online``) and steps with
+    its own learning rate, so its results never depend on the other members.
     """
     check_group(specs)
     spec, cfg = specs[0], specs[0].train
@@ -105,7 +135,9 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
     g_init = [torch.Generator().manual_seed(seed_for(s.seed, "init")) for s in specs]
     g_batch = [torch.Generator().manual_seed(seed_for(s.seed, "batch")) for s in specs]
     model = spec.model.build_ensemble(spec.task.n_inputs, spec.task.n_outputs, spec.width, g_init).to(device)
-    optimizer = make_optimizer(cfg, model.parameters())
+    lrs = torch.tensor([s.train.lr for s in specs]) * spec.model.lr_scale(spec.width)
+    optimizer = make_optimizer(cfg, model.parameters(), lrs)
+    online = OnlineSampler(specs, device) if cfg.online else None
     state, spec_json = GroupState(), json.dumps([s.to_json() for s in specs])
     if resume is not None and resume.exists():
         state = load_state(resume, spec_json, model, optimizer, g_batch)
@@ -124,8 +156,12 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
                 last_save = time.monotonic()
         if step == cfg.steps:
             break
-        idx = torch.stack([torch.randint(n, (cfg.batch_size,), generator=g) for g in g_batch]).to(device)
-        losses = metrics.loss(kind, model(x[idx]), y[idx])  # (E,)
+        if online is not None:
+            xb, yb = online.batch(step)
+        else:
+            idx = torch.stack([torch.randint(n, (cfg.batch_size,), generator=g) for g in g_batch]).to(device)
+            xb, yb = x[idx], y[idx]
+        losses = metrics.loss(kind, model(xb), yb)  # (E,)
         _check_finite(specs, losses.detach(), step, "training loss")
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the sum keeps every member's gradient its own

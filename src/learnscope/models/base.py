@@ -19,6 +19,10 @@ class ModelConfig:
         """A freshly initialised network whose parameters are drawn from ``generator`` only."""
         raise NotImplementedError
 
+    def lr_scale(self, width: int) -> float:
+        """Factor applied to ``train.lr`` (e.g. the width, for mean-field parametrisations)."""
+        return 1.0
+
     def build_ensemble(self, n_inputs: int, n_outputs: int, width: int,
                        generators: list[torch.Generator]) -> "Ensemble":
         """E networks of one shape trained as one batched model; member e is exactly

@@ -30,20 +30,34 @@ class MLPConfig(ModelConfig):
         init_scale: multiplies PyTorch's default initialisation (U(±1/sqrt(fan_in))) of
             every weight and bias; < 1 moves training towards the feature-learning regime.
         bias: whether layers have biases.
+        parametrization: ``standard``, or ``mean_field`` (depth 1 only): f(x) = (1/m) Σ_j
+            a_j act(w_j·x + b_j) with a_j ~ U(±init_scale), and ``train.lr`` multiplied by
+            the width m, so that each neuron moves at an O(1) rate whatever m (the
+            mean-field SGD of Mei, Montanari, Nguyen 2018; Abbe et al. 2023, Sec. 2).
     """
 
     depth: int = 1
     activation: Literal["relu", "tanh", "gelu", "quadratic"] = "relu"
     init_scale: float = 1.0
     bias: bool = True
+    parametrization: Literal["standard", "mean_field"] = "standard"
 
     def check(self, path: str) -> None:
         require(self.depth >= 1, f"{path}.depth", f"= {self.depth} must be >= 1")
         require(self.init_scale > 0, f"{path}.init_scale", f"= {self.init_scale} must be > 0")
+        require(self.parametrization == "standard" or self.depth == 1, f"{path}.parametrization",
+                "= 'mean_field' needs depth 1 (a two-layer network)")
+
+    @property
+    def mean_field(self) -> bool:
+        return self.parametrization == "mean_field"
+
+    def lr_scale(self, width: int) -> float:
+        return float(width) if self.mean_field else 1.0
 
     def build(self, n_inputs: int, n_outputs: int, width: int, generator: torch.Generator) -> "MLP":
         sizes = [n_inputs] + [width] * self.depth + [n_outputs]
-        return MLP(sizes, self.activation, self.init_scale, self.bias, generator)
+        return MLP(sizes, self.activation, self.init_scale, self.bias, generator, self.mean_field)
 
     def build_ensemble(self, n_inputs: int, n_outputs: int, width: int,
                        generators: list[torch.Generator]) -> "EnsembleMLP":
@@ -54,14 +68,18 @@ class MLP(nn.Module):
     """Layers ``layers[i]`` are nn.Linear; weights are (out, in) as in torch."""
 
     def __init__(self, sizes: list[int], activation: str, init_scale: float, bias: bool,
-                 generator: torch.Generator):
+                 generator: torch.Generator, mean_field: bool = False):
         super().__init__()
         self.activation = ACTIVATIONS[activation]
         self.layers = nn.ModuleList(
             nn.Linear(a, b, bias=bias) for a, b in zip(sizes[:-1], sizes[1:]))
+        # Mean field: the readout averages the m hidden units (output_scale = 1/m) and its
+        # weights are O(1), not O(1/sqrt(m)).
+        self.output_scale = 1.0 / sizes[-2] if mean_field else 1.0
         with torch.no_grad():
-            for layer in self.layers:
-                bound = init_scale / math.sqrt(layer.in_features)
+            for i, layer in enumerate(self.layers):
+                last = i == len(self.layers) - 1
+                bound = init_scale if (mean_field and last) else init_scale / math.sqrt(layer.in_features)
                 for p in layer.parameters():
                     p.copy_((torch.rand(p.shape, generator=generator) * 2 - 1) * bound)
 
@@ -72,7 +90,7 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, d_in) -> (n, d_out)
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
-        return self.layers[-1](x)
+        return self.layers[-1](x) * self.output_scale
 
 
 class EnsembleMLP(Ensemble):
@@ -87,6 +105,7 @@ class EnsembleMLP(Ensemble):
         super().__init__()
         self.n_members = len(members)
         self.activation = members[0].activation
+        self.output_scale = members[0].output_scale
         self.has_bias = members[0].layers[0].bias is not None
         n_layers = len(members[0].layers)
         self.weights = nn.ParameterList(
@@ -105,7 +124,7 @@ class EnsembleMLP(Ensemble):
             weights = [torch.cat([w, w]) for w in weights]
             biases = [b if b is None else torch.cat([b, b]) for b in biases]
             x = x if x.dim() == 2 else torch.cat([x, x])
-        return self._forward(x, weights, biases)[: self.n_members]
+        return self._forward(x, weights, biases)[: self.n_members] * self.output_scale
 
     def _forward(self, x: torch.Tensor, weights: list, biases: list) -> torch.Tensor:
         if x.dim() == 2:
