@@ -1,14 +1,15 @@
 """The benchmark suite (``make bench``): is learnscope's own code fast where it matters?
 
 Each headline number is a ratio of two timings taken side by side in this process:
-``ensemble_vs_loop`` (16 seeds trained by ``learnscope.ensemble.train_group`` vs a plain
+``ensemble_vs_loop`` (16 seeds trained by ``learnscope.train.train_group`` vs a plain
 PyTorch loop over them), ``ensemble_gflops_frac`` (its FLOP rate ÷ an fp32 GEMM's),
 ``agop_vs_loop`` and ``agop_vs_fwd_bwd`` (the vectorised ``agop`` vs a per-sample autograd
 loop, and vs one forward and backward pass), ``snapshot_overhead_frac`` (40 snapshots
 instead of 2 in ``train``).
 
-Timing: ``time.perf_counter``, one warm-up call, then the best of ``repeats`` rounds with
-the contenders interleaved, all under ``setup_compute`` with ``os.cpu_count()`` threads.
+Timing (``best_times``): ``time.perf_counter``, one warm-up call, then the best of
+``repeats`` calls, all under ``setup_compute`` with ``os.cpu_count()`` threads, baselines
+and learnscope alike.
 The JSON goes to ``$BENCH_OUT`` (default ``bench.json``); no test asserts a timing.
 """
 
@@ -30,14 +31,13 @@ from learnscope.features.agop import agop
 from learnscope.models import MLPConfig
 from learnscope.params import ComputeConfig, RunSpec, TrainConfig
 from learnscope.tasks import SparseParity
-from learnscope.train import setup_compute, train
+from learnscope.train import setup_compute, train, train_group
 
 COMPUTE = ComputeConfig(device="cpu", threads=os.cpu_count() or 1)
 # Headline key -> (comparison, target).
 TARGETS = {"ensemble_vs_loop": (">=", 3.0), "ensemble_gflops_frac": (">=", 0.35),
            "agop_vs_loop": (">=", 30.0), "agop_vs_fwd_bwd": ("<=", 3.0),
            "snapshot_overhead_frac": ("<=", 0.05)}
-SKIPPED_ENSEMBLE = "skipped: learnscope.ensemble.train_group not available"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -67,23 +67,33 @@ class BenchSizes:
     agop_width: int = 1024
     agop_n: int = 10_000
     agop_n_loop: int = 500
-    repeats: int = 3
-    train_repeats: int = 1
-    snapshot_repeats: int = 7
+    repeats: int = 5
+    train_repeats: int = 2
+    snapshot_repeats: int = 15
 
 
-def best_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Seconds per call of each fn: one warm-up each, then the best of ``repeats`` rounds
-    in which the fns take turns (so a slow spell of the machine hits all of them)."""
+def best_times(fns: dict[str, Callable[[], object]], repeats: int,
+               interleave: bool = False) -> dict[str, float]:
+    """Seconds per call of each fn: one warm-up, then the best of ``repeats`` calls.
+
+    Args:
+        fns: The contenders, by name.
+        repeats: Timed calls of each.
+        interleave: Take turns call by call, so that a drift in the machine's speed hits
+            near-equal contenders alike. By default each fn is timed in its own block:
+            glibc hands large freed buffers back to the OS, so a fn run right after one
+            that allocated big tensors pays page faults it would not pay in steady state.
+    """
     setup_compute(COMPUTE)
-    for fn in fns.values():
-        fn()
-    best = {name: math.inf for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
+    order = list(fns) * repeats if interleave else [name for name in fns for _ in range(repeats)]
+    best = {}
+    for name in order:
+        if name not in best:
+            fns[name]()  # warm-up
+            best[name] = math.inf
+        start = time.perf_counter()
+        fns[name]()
+        best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -134,30 +144,15 @@ def train_loop_baseline(tensors: dict[str, Tensor], s: BenchSizes) -> None:
             optimizer.step()
 
 
-def train_group_or_none() -> Callable | None:
-    """``learnscope.ensemble.train_group`` if that module exists, else None."""
-    try:
-        from learnscope.ensemble import train_group
-    except ImportError:
-        return None
-    return train_group
-
-
 def bench_ensemble(s: BenchSizes, tensors: dict[str, Tensor], gemm_gflops: float) -> tuple[dict, dict]:
-    """``ensemble_vs_loop`` and ``ensemble_gflops_frac``; None when there is no ensemble."""
-    train_group, specs = train_group_or_none(), parity_specs(s, s.n_runs, n_snapshots=2)
-    fns = {"loop": lambda: train_loop_baseline(tensors, s)}
-    if train_group is not None:
-        fns["ensemble"] = lambda: train_group(specs, tensors, "binary")
-    t = best_times(fns, s.train_repeats)
+    """``ensemble_vs_loop`` and ``ensemble_gflops_frac``."""
+    specs = parity_specs(s, s.n_runs, n_snapshots=2)
+    t = best_times({"loop": lambda: train_loop_baseline(tensors, s),
+                    "ensemble": lambda: train_group(specs, tensors, "binary")}, s.train_repeats)
     rates = {name: mlp_train_flops(s) / seconds / 1e9 for name, seconds in t.items()}
-    note = f"{s.n_runs} runs x {s.steps} steps: loop {t['loop']:.3f} s ({rates['loop']:.1f} GFLOP/s), "
-    if train_group is None:
-        values, note = {"ensemble_vs_loop": None, "ensemble_gflops_frac": None}, note + SKIPPED_ENSEMBLE
-    else:
-        values = {"ensemble_vs_loop": t["loop"] / t["ensemble"],
-                  "ensemble_gflops_frac": rates["ensemble"] / gemm_gflops}
-        note += f"ensemble {t['ensemble']:.3f} s ({rates['ensemble']:.1f} GFLOP/s)"
+    values = {"ensemble_vs_loop": t["loop"] / t["ensemble"], "ensemble_gflops_frac": rates["ensemble"] / gemm_gflops}
+    note = (f"{s.n_runs} runs x {s.steps} steps: loop {t['loop']:.3f} s ({rates['loop']:.1f} GFLOP/s), "
+            f"ensemble {t['ensemble']:.3f} s ({rates['ensemble']:.1f} GFLOP/s)")
     return values, {"times_s": {f"train_{k}": v for k, v in t.items()},
                     "gflops": {f"train_{k}": v for k, v in rates.items()}, "notes": {"ensemble": note}}
 
@@ -192,39 +187,35 @@ def bench_agop(s: BenchSizes) -> tuple[dict, dict]:
         model.zero_grad(set_to_none=True)
         model(x).square().mean().backward()
 
-    t = best_times({"vectorised": lambda: agop(model, x), "loop_subsample": lambda: agop_loop(model, x[:n_loop]),
-                    "fwd_bwd": fwd_bwd}, s.repeats)
+    t = best_times({"vectorised": lambda: agop(model, x), "fwd_bwd": fwd_bwd,
+                    "loop_subsample": lambda: agop_loop(model, x[:n_loop])}, s.repeats)
     loop_scaled = t["loop_subsample"] * s.agop_n / n_loop
     note = (f"n={s.agop_n}: vectorised {t['vectorised']:.3f} s, fwd+bwd {t['fwd_bwd']:.3f} s, loop "
             f"{t['loop_subsample']:.3f} s on {n_loop} samples, scaled x{s.agop_n / n_loop:g} "
             f"to {loop_scaled:.2f} s")
     times = {"agop_vectorised": t["vectorised"], "agop_loop_subsample": t["loop_subsample"],
              "agop_loop_scaled": loop_scaled, "agop_fwd_bwd": t["fwd_bwd"]}
-    values = {"agop_vs_loop": loop_scaled / t["vectorised"], "agop_vs_fwd_bwd": t["vectorised"] / t["fwd_bwd"]}
+    values = {"agop_vs_loop": loop_scaled / t["vectorised"],
+              "agop_vs_fwd_bwd": t["vectorised"] / t["fwd_bwd"]}
     return values, {"times_s": times, "notes": {"agop": note}}
 
 
 def bench_snapshots(s: BenchSizes, tensors: dict[str, Tensor]) -> tuple[dict, dict]:
     """``snapshot_overhead_frac`` of ``train`` (one run, 40 vs 2 snapshots), and the same
-    for ``train_group`` on ``n_runs`` seeds when it exists (in the detail)."""
+    for ``train_group`` on ``n_runs`` seeds (in the detail)."""
     (spec40,), (spec2,) = parity_specs(s, 1, 40), parity_specs(s, 1, 2)
     t = best_times({"snap40": lambda: train(spec40, tensors, "binary"),
-                    "snap2": lambda: train(spec2, tensors, "binary")}, s.snapshot_repeats)
+                    "snap2": lambda: train(spec2, tensors, "binary")}, s.snapshot_repeats, interleave=True)
     overhead = (t["snap40"] - t["snap2"]) / t["snap2"]
     times = {"train_single_snap40": t["snap40"], "train_single_snap2": t["snap2"]}
     note = f"single run: 40 snapshots {t['snap40']:.3f} s, 2 snapshots {t['snap2']:.3f} s"
-    extra = {"snapshot_overhead_frac_single": overhead, "snapshot_overhead_frac_ensemble": None}
-    train_group = train_group_or_none()
-    if train_group is None:
-        note += f"; ensemble {SKIPPED_ENSEMBLE}"
-    else:
-        groups = {n: parity_specs(s, s.n_runs, n) for n in (40, 2)}
-        tg = best_times({n: lambda n=n: train_group(groups[n], tensors, "binary") for n in groups},
-                        s.train_repeats)
-        extra["snapshot_overhead_frac_ensemble"] = (tg[40] - tg[2]) / tg[2]
-        times |= {"train_ensemble_snap40": tg[40], "train_ensemble_snap2": tg[2]}
-        note += (f"; ensemble of {s.n_runs}: 40 snapshots {tg[40]:.3f} s, 2 snapshots {tg[2]:.3f} s "
-                 f"(overhead {extra['snapshot_overhead_frac_ensemble']:+.3f})")
+    groups = {n: parity_specs(s, s.n_runs, n) for n in (40, 2)}
+    tg = best_times({n: lambda n=n: train_group(groups[n], tensors, "binary") for n in groups},
+                    s.train_repeats, interleave=True)
+    extra = {"snapshot_overhead_frac_single": overhead, "snapshot_overhead_frac_ensemble": (tg[40] - tg[2]) / tg[2]}
+    times |= {"train_ensemble_snap40": tg[40], "train_ensemble_snap2": tg[2]}
+    note += (f"; ensemble of {s.n_runs}: 40 snapshots {tg[40]:.3f} s, 2 snapshots {tg[2]:.3f} s "
+             f"(overhead {extra['snapshot_overhead_frac_ensemble']:+.3f})")
     return {"snapshot_overhead_frac": overhead}, {"times_s": times, "notes": {"snapshots": note}, **extra}
 
 
