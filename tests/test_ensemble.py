@@ -125,7 +125,7 @@ def test_a_group_must_differ_only_in_seed(make_spec, tiny_tensors):
     b = dataclasses.replace(make_spec(seed=1), width=a.width * 2)
     with pytest.raises(ValueError, match="more than its seed"):
         train_group([a, b], tiny_tensors, KIND)
-    with pytest.raises(ValueError, match="repeated seeds"):
+    with pytest.raises(ValueError, match="repeated runs"):
         train_group([a, a], tiny_tensors, KIND)
 
 

@@ -151,6 +151,8 @@ def test_momentum_with_sgd_is_fine(default_data):
     (lambda d: d["parity"]["tasks"]["staircase"].update(monomials=[[0], [0, 20]]),
      "parity.tasks.staircase.monomials[1]"),
     (lambda d: d["features"].update(agop_samples=0), "features.agop_samples"),
+    (lambda d: d["parity"]["model"].update(depth=2, parametrization="mean_field"), "parity.model.parametrization"),
+    (lambda d: d["parity"]["train"].update(online="yes"), "parity.train.online"),
 ])
 def test_other_impossible_values(default_data, edit, key):
     _error(_with(default_data, edit), key)

@@ -39,7 +39,8 @@ class ComputeConfig:
 
     def torch_device(self) -> torch.device:
         if self.device == "cuda" and not torch.cuda.is_available():
-            raise ConfigError("params.yaml: compute.device = 'cuda' but no CUDA device is available")
+            raise ConfigError("params.yaml: compute.device asks for CUDA but no CUDA device is available; "
+                              "use auto or cpu")
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)

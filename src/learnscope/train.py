@@ -116,8 +116,8 @@ def check_group(specs: list[RunSpec]) -> None:
     for spec in specs[1:]:
         if _shape_key(spec) != key:
             raise ValueError(f"run {spec.name} differs from {specs[0].name} in more than its seed and lr")
-    if len({s.seed for s in specs}) != len(specs):
-        raise ValueError(f"group {group_name(specs)} has repeated seeds")
+    if len({(s.seed, s.train.lr) for s in specs}) != len(specs):
+        raise ValueError(f"group {group_name(specs)} has repeated runs (same seed and lr)")
 
 
 def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: str,
