@@ -24,11 +24,11 @@ import xarray as xr
 
 from learnscope import data, store
 from learnscope import train as train_module
-from learnscope.errors import DivergenceError, LearnscopeError
+from learnscope.errors import DivergenceError
 from learnscope.models import MLPConfig
 from learnscope.params import RunSpec
 from learnscope.resume import TrainState
-from learnscope.train import (checkpoints_to_xarray, curves_to_xarray, evaluate, seed_for, train, train_run,
+from learnscope.train import (checkpoints_to_xarray, curves_to_xarray, evaluate, seed_for, train, train_group_run,
                               weight_var)
 
 KIND = "binary"
@@ -86,8 +86,8 @@ def _train_run_in(folder: Path, spec: RunSpec, monkeypatch) -> Path:
     monkeypatch.chdir(folder)
     if not Path(DATASET).exists():
         data.generate(spec.task, DATASET)
-    train_run(spec, DATASET, store.run_path(spec.name, "checkpoints.nc"), store.run_path(spec.name, "curves.nc"),
-              inputs=[DATASET])
+    train_group_run([spec], DATASET, [store.run_path(spec.name, "checkpoints.nc")],
+                    [store.run_path(spec.name, "curves.nc")], inputs=[DATASET])
     return folder
 
 
@@ -98,7 +98,7 @@ def adam_state(make_spec, tiny_tensors) -> TrainState:
 
 @pytest.fixture(scope="module")
 def reference_files(make_spec, tmp_path_factory) -> Path:
-    """An uninterrupted train_run of the default tiny spec; returns its working directory."""
+    """An uninterrupted train stage of the default tiny spec; returns its working directory."""
     with pytest.MonkeyPatch.context() as mp:
         return _train_run_in(tmp_path_factory.mktemp("reference"), make_spec(), mp)
 

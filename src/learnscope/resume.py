@@ -111,8 +111,9 @@ def load_state(path: Path, spec_json: str, model: torch.nn.Module, optimizer: to
         i, name = key.split("/")
         opt["state"].setdefault(int(i), {})[name] = value if name == "step" else value.to(device)
     optimizer.load_state_dict(opt)
+    generator_states = _read_tensors(ds, "generator")
     for i, g in enumerate(generators):
-        g.set_state(_read_tensors(ds, "generator")[str(i)])
+        g.set_state(generator_states[str(i)])
     snapshots = [(s, _read_tensors(ds, f"snap{k}_")) for k, s in enumerate(json.loads(ds.attrs["snapshot_steps"]))]
     n_members = len(generators)
     curves = [(int(row[0]), row[1:].reshape(n_members, -1)) for row in ds["curves"].values] if "curves" in ds else []

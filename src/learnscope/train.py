@@ -20,7 +20,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 import os
 import time
 from pathlib import Path
@@ -259,8 +258,3 @@ def train_group_run(specs: list[RunSpec], dataset_path: str, checkpoints_paths: 
         store.write(curves_to_xarray(spec, state, ds.attrs["kind"]), curves_path, "curves", params_json, inputs)
     resume.unlink(missing_ok=True)
 
-
-def train_run(spec: RunSpec, dataset_path: str, checkpoints_path: str, curves_path: str,
-              inputs: list[str]) -> None:
-    """The train stage for a single run."""
-    train_group_run([spec], dataset_path, [checkpoints_path], [curves_path], inputs)

@@ -114,7 +114,7 @@ class EnsembleMLP(Ensemble):
             nn.Parameter(torch.stack([m.layers[i].bias.detach() for m in members]))
             for i in range(n_layers)) if self.has_bias else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (E, B, d_in) or (B, d_in) -> (E, B, d_in)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (E, B, d_in) or (B, d_in) -> (E, B, d_out)
         weights = list(self.weights)
         biases = list(self.biases) if self.has_bias else [None] * len(weights)
         if self.n_members == 1:
