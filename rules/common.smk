@@ -1,5 +1,6 @@
 # Named helpers for rules: paths come from learnscope.store, configuration from PARAMS.
 import glob
+import math
 
 from learnscope import store
 from learnscope.config import to_json
@@ -29,6 +30,14 @@ def group_outputs(group, artefact):
 def group_dataset(group):
     spec = PARAMS.runs[PARAMS.groups[group][0]]
     return store.dataset_path(spec.study, spec.task_name)
+
+
+def group_priority(group):
+    """Bigger groups first (Snakemake runs ready jobs by priority), so the longest job does
+    not start last and leave a core idle: log2 of steps x members x width x inputs."""
+    spec = PARAMS.runs[PARAMS.groups[group][0]]
+    cost = spec.train.steps * len(PARAMS.groups[group]) * spec.width * spec.task.n_inputs
+    return max(0, int(math.log2(cost)))
 
 
 def task_spec(wildcards):

@@ -1,5 +1,7 @@
 # One features job per training group: every snapshot of every member is measured in one
-# batched pass (learnscope.features.extract.measure_group).
+# batched pass (learnscope.features.extract.measure_group); the study picks the optional measures.
+from learnscope.studies import STUDIES
+
 for _group in PARAMS.groups:
 
     rule:
@@ -15,7 +17,9 @@ for _group in PARAMS.groups:
         params:
             specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
             features=to_json(PARAMS.features),
+            measures=list(STUDIES[PARAMS.runs[PARAMS.groups[_group][0]].study].measures),
         threads: PARAMS.compute.threads
+        priority: group_priority(_group)
         log:
             f"logs/features/{_group}.log",
         script:

@@ -17,6 +17,7 @@ for _group in PARAMS.groups:
         params:
             specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
         threads: PARAMS.compute.threads
+        priority: group_priority(_group)
         log:
             f"logs/train/{_group}.log",
         script:

@@ -10,4 +10,5 @@ with log_to(snakemake.log[0]):
                        dataset_path=snakemake.input.dataset,
                        checkpoints_paths=list(snakemake.input.checkpoints),
                        features_paths=list(snakemake.output),
-                       inputs=list(snakemake.input))
+                       inputs=list(snakemake.input),
+                       measures=tuple(snakemake.params.measures))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import filecmp
 
+import numpy as np
 import pytest
 import torch
 
@@ -146,3 +147,63 @@ def test_a_diverging_member_is_named(seeds3, tiny_tensors, monkeypatch):
 def test_group_name_drops_the_seed(seeds3):
     assert group_name(seeds3) == seeds3[0].name.rsplit("-s", 1)[0]
     assert store.resume_path(group_name(seeds3)).endswith(f"{group_name(seeds3)}.nc")
+
+
+# ---- on_divergence: stop (learning-rate grids) ------------------------------------------------
+@pytest.fixture(scope="module")
+def lr_grid(make_spec):
+    """Seed 0 at a sane lr and at one that blows up within a few steps, plus seed 1."""
+    recipe = dict(optimizer="sgd", on_divergence="stop", steps=120)
+    return [dataclasses.replace(make_spec(seed=0, lr=0.05, **recipe), tag="good"),
+            dataclasses.replace(make_spec(seed=0, lr=400.0, **recipe), tag="bad"),
+            dataclasses.replace(make_spec(seed=1, lr=0.05, **recipe), tag="good")]
+
+
+def test_a_diverging_member_stops_and_the_others_are_untouched(lr_grid, tiny_tensors):
+    good, bad, other = train_group(lr_grid, tiny_tensors, KIND)
+    _equal_states(good, train(lr_grid[0], tiny_tensors, KIND))
+    _equal_states(other, train(lr_grid[2], tiny_tensors, KIND))
+    assert good.diverged_at is None and bad.diverged_at is not None and 0 < bad.diverged_at < 120
+    curves = np.array(bad.curves)
+    late = curves[:, 0] >= bad.diverged_at
+    assert np.isnan(curves[late, 1:]).all() and np.isfinite(curves[~late, 1:]).all() and late.any()
+    frozen = [w for step, w in bad.snapshots if step <= bad.diverged_at][-1]
+    for step, weights in bad.snapshots:
+        assert all(torch.isfinite(v).all() for v in weights.values())
+        if step >= bad.diverged_at:
+            assert all(torch.equal(weights[k], frozen[k]) for k in weights)
+
+
+def test_a_group_with_a_stopped_member_resumes_exactly(lr_grid, tiny_tensors, tmp_path, monkeypatch):
+    reference = train_group(lr_grid, tiny_tensors, KIND)
+    original, calls = train_module._record, []
+
+    def record(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 90:  # past the divergence
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "_record", record)
+    resume = tmp_path / "group.nc"
+    with pytest.raises(KeyboardInterrupt):
+        train_group(lr_grid, tiny_tensors, KIND, resume=resume, resume_interval_s=0)
+    monkeypatch.setattr(train_module, "_record", original)
+    resumed = train_group(lr_grid, tiny_tensors, KIND, resume=resume, resume_interval_s=0)
+    for a, b in zip(reference, resumed):
+        _equal_states(a, b)
+        assert a.diverged_at == b.diverged_at
+
+
+def test_stopped_runs_write_the_step_and_features_mask_it(lr_grid, tiny_tensors):
+    from learnscope.features.extract import _mask_after_divergence
+    bad = train_group(lr_grid, tiny_tensors, KIND)[1]
+    checkpoints = train_module.checkpoints_to_xarray(lr_grid[1], bad)
+    assert checkpoints.attrs["diverged_at_step"] == bad.diverged_at
+    assert train_module.curves_to_xarray(lr_grid[1], bad, KIND).attrs["diverged_at_step"] == bad.diverged_at
+    steps = checkpoints["step"].values
+    masked = _mask_after_divergence({"test_loss": np.ones(len(steps)), "coord_mass": np.ones((len(steps), 3)),
+                                     "_matrices": ["x"]}, checkpoints)
+    assert np.isnan(masked["test_loss"][steps >= bad.diverged_at]).all()
+    assert np.isnan(masked["coord_mass"][steps >= bad.diverged_at]).all()
+    assert (masked["coord_mass"][steps < bad.diverged_at] == 1).all() and masked["_matrices"] == ["x"]

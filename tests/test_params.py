@@ -54,12 +54,13 @@ def test_default_params_load():
     assert set(params.parity.tasks) == {"sparse_parity", "staircase"}
 
 
-def test_default_runs_are_task_x_width_x_seed(default_data):
+def test_default_parity_runs_are_task_x_width_x_seed(default_data):
     params = load_params(default_data)
     cfg = params.parity
-    assert len(params.runs) == len(cfg.tasks) * len(cfg.widths) * len(cfg.seeds)
+    parity = {name: spec for name, spec in params.runs.items() if spec.study == "parity"}
+    assert len(parity) == len(cfg.tasks) * len(cfg.widths) * len(cfg.seeds)
     assert list(params.runs)[0] == "parity-sparse_parity-w64-s0"
-    for name, spec in params.runs.items():
+    for name, spec in parity.items():
         assert spec.name == name == run_name("parity", spec.task_name, spec.width, spec.seed)
         assert spec.task is cfg.tasks[spec.task_name]
         assert spec.train is cfg.train and spec.compute is params.compute
@@ -67,12 +68,45 @@ def test_default_runs_are_task_x_width_x_seed(default_data):
 
 def test_unknown_key(default_data):
     message = _error(_with(default_data, lambda d: d["parity"]["train"].update(lrr=0.1)), "parity.train.lrr")
-    assert "allowed: batch_size, eval_every, lr, momentum" in message
+    assert "allowed: batch_size, eval_every, eval_log_points, lr, momentum" in message
 
 
 def test_unknown_section(default_data):
-    message = _error(_with(default_data, lambda d: d.update(leap={})), "leap")
-    assert "allowed: compute, distill, features, parity" in message
+    message = _error(_with(default_data, lambda d: d.update(leaps={})), "leaps")
+    assert "allowed: compute, distill, features, leap, parity" in message
+
+
+def test_a_study_section_may_be_left_out_but_not_all(default_data):
+    params = load_params(_with(default_data, lambda d: d.pop("parity")))
+    assert set(params.studies) == {"leap"} and all(s.study == "leap" for s in params.runs.values())
+    message = _error({"compute": {"threads": 1}}, "sections")
+    assert "parity, leap" in message
+
+
+def test_leap_runs_group_by_target_and_d_with_a_c_grid(default_data):
+    params = load_params(default_data)
+    cfg = params.leap
+    leap_runs = {n: s for n, s in params.runs.items() if s.study == "leap"}
+    assert len(leap_runs) == sum(len(cfg.grid(t)) for t in cfg.targets) * len(cfg.dims) * len(cfg.seeds)
+    d, c = cfg.dims[-1], cfg.grid("leap3")[-1]
+    spec = leap_runs[run_name("leap", f"leap3_d{d}", cfg.width, cfg.seeds[0], f"c{c:g}")]
+    assert spec.train.online and spec.train.lr == c * cfg.train.batch_size / d
+    assert spec.train.steps * spec.train.batch_size >= cfg.targets["leap3"].samples(d)
+    group = params.groups[spec.group]
+    assert len(group) == len(cfg.grid("leap3")) * len(cfg.seeds)
+    assert {params.runs[n].task_name for n in group} == {f"leap3_d{d}"}
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda d: d["leap"].update(c=[0.5, 0.5]), "leap.c"),
+    (lambda d: d["leap"].update(threshold=1.5), "leap.threshold"),
+    (lambda d: d["leap"]["targets"]["leap3"].update(monomials=[[0, 1, 40]]), "leap.targets.leap3.monomials"),
+    (lambda d: d["leap"]["targets"]["leap1"].update(c=[-1.0]), "leap.targets.leap1.c[0]"),
+    (lambda d: d["leap"]["targets"]["leap2"].update(budget=0.0), "leap.targets.leap2.budget"),
+    (lambda d: d["leap"]["train"].update(lr=0.1), "leap.train.lr"),
+])
+def test_bad_leap_params_name_the_key(default_data, edit, key):
+    _error(_with(default_data, edit), key)
 
 
 def test_missing_required_key(default_data):
@@ -233,7 +267,7 @@ def test_check_cli_rejects_a_bad_file_with_exit_code_2(tmp_path):
 
 def test_check_cli_accepts_the_default(capsys):
     assert main(["check", str(DEFAULT)]) == 0
-    assert f"ok, {len(load_params(DEFAULT).runs)} runs in 1 studies" in capsys.readouterr().out
+    assert f"ok, {len(load_params(DEFAULT).runs)} runs in 2 studies" in capsys.readouterr().out
 
 
 def test_runs_cli_lists_every_run(capsys):
@@ -241,4 +275,4 @@ def test_runs_cli_lists_every_run(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(load_params(DEFAULT).runs)
     assert lines[0].split("\t")[0] == "parity-sparse_parity-w64-s0"
-    assert "task=staircase(multi_index)" in lines[-1]
+    assert "task=leap3_d256(multi_index)" in lines[-1] and lines[-1].startswith("leap-leap3_d256-w512-c1-s")

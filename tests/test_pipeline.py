@@ -9,6 +9,7 @@ editing a module reruns exactly the rules that list it; files are byte-reproduci
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import xarray as xr
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,6 +35,13 @@ TINY = {
         "model": {"name": "mlp", "depth": 1, "activation": "relu", "init_scale": 1.0},
         "train": {"optimizer": "adam", "lr": 1.0e-2, "batch_size": 32, "steps": 120,
                   "n_snapshots": 6, "eval_every": 20},
+    },
+    "leap": {
+        "seeds": [0, 1], "dims": [8, 16], "c": [0.25], "width": 32, "n_train": 64, "n_test": 256,
+        "targets": {"leap1": {"monomials": [[0], [0, 1], [0, 1, 2]], "budget": 100.0},
+                    "leap3": {"monomials": [[0, 1, 2]], "budget": 10.0, "budget_power": 2.0, "c": [0.25, 0.5]}},
+        "model": {"name": "mlp", "depth": 1, "activation": "relu", "parametrization": "mean_field"},
+        "train": {"optimizer": "sgd", "batch_size": 2, "n_snapshots": 8, "n_evals": 40},
     },
 }
 
@@ -112,6 +121,20 @@ def test_first_run_makes_every_artefact(repo: Path):
         assert {p.name for p in run.iterdir()} >= {"checkpoints.nc", "curves.nc", "features.nc", "tree.nc",
                                                    "tree.txt", "tree.png"}
     assert not (repo / ".tmp/resume").exists() or not any((repo / ".tmp/resume").iterdir())
+
+
+def test_leap_study_runs_without_trees_and_reports_its_keys(repo: Path):
+    """The leap study's runs get Fourier features (no AGOP, no trees) and its metrics reach the report."""
+    run = repo / "results/runs/leap-leap3_d16-w32-c0.5-s1"
+    assert {p.name for p in run.iterdir()} == {"checkpoints.nc", "curves.nc", "features.nc"}
+    features = xr.open_dataset(run / "features.nc")
+    assert features.attrs["measures"] == "fourier" and "agop" not in features
+    assert features["monomial"].values.tolist() == ["x0x1x2"]
+    metrics = json.loads((repo / "results/metrics.json").read_text())["leap"]
+    assert {"slope_leap1", "slope_leap3", "plateaus_staircase", "plateaus_expected_staircase",
+            "rank_final_staircase"} <= set(metrics)
+    assert metrics["plateaus_expected_staircase"] == 3
+    assert all((repo / "results/studies/leap" / f).exists() for f in ("summary.nc", "samples_vs_d.png"))
 
 
 def test_second_run_does_nothing_and_tools_agree(repo: Path):

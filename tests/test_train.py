@@ -306,7 +306,9 @@ def test_snapshots_reload_into_a_fresh_model_with_the_same_outputs(make_spec, re
     curves = store.read(reference_files / store.run_path(spec.name, "curves.nc"), "curves")
     loss, _ = evaluate(_model_from_file(spec, ds, spec.train.steps), KIND, tiny_tensors["x_train"],
                        tiny_tensors["y_train"])
-    assert float(curves.train_loss.isel(step=-1)) == pytest.approx(loss, rel=1e-6)
+    # The file's curves come from the batched kernels (W @ x^T), the reference from nn.Linear
+    # (x @ W^T): the same sums in another order, so equal to float32 rounding, not bit for bit.
+    assert float(curves.train_loss.isel(step=-1)) == pytest.approx(loss, rel=1e-4)
 
 
 def test_curves_file_schema(make_spec, reference_files):
@@ -328,7 +330,8 @@ def test_curves_file_matches_the_final_model(make_spec, reference_files, tiny_te
     test_loss, test_acc = evaluate(model, KIND, tiny_tensors["x_test"], tiny_tensors["y_test"])
     curves = store.read(reference_files / store.run_path(spec.name, "curves.nc"), "curves").isel(step=-1)
     assert {name: float(curves[name]) for name in store.CURVES} == pytest.approx(
-        {"train_loss": train_loss, "test_loss": test_loss, "train_acc": train_acc, "test_acc": test_acc}, rel=1e-6)
+        {"train_loss": train_loss, "test_loss": test_loss, "train_acc": train_acc, "test_acc": test_acc},
+        rel=1e-4)  # batched kernels vs nn.Linear: float32 rounding (see above)
 
 
 def test_curves_known_answer():

@@ -35,7 +35,7 @@ class MemberSGD(Optimizer):
                     buf = state.get("momentum_buffer")
                     state["momentum_buffer"] = buf = g.clone() if buf is None else buf.mul_(group["momentum"]).add_(g)
                     g = buf
-                p.sub_(_per_member(group["lr"], p) * g)
+                p.addcmul_(_per_member(group["lr"], p), g, value=-1.0)  # in place: no (E, ...) temporary
 
 
 class MemberAdam(Optimizer):
@@ -64,4 +64,4 @@ class MemberAdam(Optimizer):
                 state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
                 denom = (state["exp_avg_sq"] / (1 - beta2**t)).sqrt_().add_(group["eps"])
                 step_size = _per_member(group["lr"], p) / (1 - beta1**t)
-                p.sub_(step_size * state["exp_avg"] / denom)
+                p.addcdiv_(step_size * state["exp_avg"], denom, value=-1.0)

@@ -1,7 +1,8 @@
 """The sections of params.yaml, and the runs they imply.
 
-A *study* (e.g. ``parity``) is a set of runs: task x width x seed, sharing a model and a
-training recipe. A *run* trains one network; ``RunSpec`` carries everything that run needs,
+A *study* is a set of runs. ``parity`` (``StudyConfig``) is task x width x seed, sharing a
+model and a training recipe; ``leap`` (``LeapStudyConfig``) is target x dimension x
+learning-rate factor x seed, trained online. A *run* trains one network; ``RunSpec`` carries everything that run needs,
 so a rule's ``params:`` (tracked by Snakemake) is exactly the run's configuration.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import typing
 from functools import cached_property
 from typing import Any, Literal
 
@@ -98,8 +100,14 @@ class TrainConfig:
         steps: optimizer steps.
         n_snapshots: checkpoints kept, at log-spaced steps including 0 and ``steps``.
         eval_every: train/test loss and accuracy are recorded every this many steps.
+        eval_log_points: if > 0, record them instead at this many log-spaced steps (plus
+            0 and the last): the same relative resolution early and late in training.
         online: draw fresh samples from the task every step (samples seen = steps x
             batch_size) instead of minibatches of the fixed training set.
+        on_divergence: ``fail`` (a NaN/inf loss stops the job, naming the run and step) or
+            ``stop`` (for learning-rate grids: that run stops training at that step; its
+            weights stay those of its last snapshot, its curves and features are NaN from
+            that step on, and its files carry the step in the ``diverged_at_step`` attr).
     """
 
     optimizer: Literal["sgd", "adam"] = "adam"
@@ -110,7 +118,9 @@ class TrainConfig:
     steps: int
     n_snapshots: int = 40
     eval_every: int = 50
+    eval_log_points: int = 0
     online: bool = False
+    on_divergence: Literal["fail", "stop"] = "fail"
 
     def check(self, path: str) -> None:
         require(self.lr > 0, f"{path}.lr", f"= {self.lr} must be > 0")
@@ -118,6 +128,7 @@ class TrainConfig:
         require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
         require(self.n_snapshots >= 2, f"{path}.n_snapshots", "must be >= 2 (step 0 and the end)")
         require(self.eval_every >= 1, f"{path}.eval_every", "must be >= 1")
+        require(self.eval_log_points >= 0, f"{path}.eval_log_points", "must be >= 0")
         require(self.weight_decay >= 0, f"{path}.weight_decay", "must be >= 0")
         require(self.optimizer == "sgd" or self.momentum == 0, f"{path}.momentum",
                 "applies to sgd only; set it to 0.0 with adam")
@@ -125,13 +136,21 @@ class TrainConfig:
     @property
     def snapshot_steps(self) -> np.ndarray:
         """Log-spaced steps with 0 and ``steps`` included; fewer if ``steps`` is small."""
-        logspaced = np.geomspace(1, self.steps, self.n_snapshots - 1) if self.n_snapshots > 2 else []
-        return np.unique(np.concatenate([[0], np.round(logspaced), [self.steps]]).astype(np.int64))
+        return log_steps(self.steps, self.n_snapshots)
 
     @property
     def eval_steps(self) -> np.ndarray:
-        """Every ``eval_every`` steps and the last (the features stage measures every snapshot)."""
+        """Every ``eval_every`` steps and the last, or ``eval_log_points`` log-spaced steps
+        (the features stage measures every snapshot)."""
+        if self.eval_log_points:
+            return log_steps(self.steps, self.eval_log_points + 1)
         return np.unique(np.append(np.arange(0, self.steps + 1, self.eval_every), self.steps))
+
+
+def log_steps(steps: int, n: int) -> np.ndarray:
+    """Step 0 and n - 1 log-spaced steps from 1 to ``steps``, rounded (fewer where they coincide)."""
+    logspaced = np.geomspace(1, steps, n - 1) if n > 2 else []
+    return np.unique(np.concatenate([[0], np.round(logspaced), [steps]]).astype(np.int64))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -154,6 +173,155 @@ class StudyConfig:
         for name in self.tasks:
             require(name.isidentifier(), f"{path}.tasks.{name}", "must be a name of letters, digits, _")
 
+    def runs(self, study: str, compute: ComputeConfig) -> list["RunSpec"]:
+        return [RunSpec(study=study, task_name=task_name, task=task, model=self.model, width=width, seed=seed,
+                        train=self.train, compute=compute)
+                for task_name, task in self.tasks.items() for width in self.widths for seed in self.seeds]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LeapTarget:
+    """One target of the leap study: a sum of monomials on {-1, +1}^d, and its sample budget.
+
+    Attributes:
+        monomials: 0-based index tuples, e.g. ``[[0], [0, 1], [0, 1, 2]]`` (the staircase).
+        budget: each run sees ``budget x d^budget_power`` fresh samples (rounded up to whole
+            batches). A run that has not reached the threshold by then counts as never
+            reached (null), so a budget too small shows as missing points, never as a
+            wrong slope.
+        budget_power: see ``budget``.
+        c: this target's learning-rate factors, replacing the study's ``c`` grid (empty:
+            the study's).
+    """
+
+    monomials: tuple[tuple[int, ...], ...]
+    budget: float
+    budget_power: float = 1.0
+    c: tuple[float, ...] = ()
+
+    def check(self, path: str) -> None:
+        require(len(self.monomials) >= 1, f"{path}.monomials", "must list at least one monomial")
+        require(len(set(self.c)) == len(self.c), f"{path}.c", "has repeated values")
+        for i, c in enumerate(self.c):
+            require(c > 0, f"{path}.c[{i}]", f"= {c} must be > 0")
+        require(self.budget > 0, f"{path}.budget", f"= {self.budget} must be > 0")
+        require(self.budget_power >= 0, f"{path}.budget_power", f"= {self.budget_power} must be >= 0")
+
+    def samples(self, d: int) -> int:
+        return int(np.ceil(self.budget * float(d) ** self.budget_power))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LeapTrainConfig:
+    """Online SGD for the leap study: lr = c x batch_size / d for each c of the grid.
+
+    Attributes:
+        optimizer: ``sgd`` (the theory's) or ``adam``.
+        batch_size: fresh samples per step; keep it <= d / 4.
+        n_snapshots: checkpoints kept, log-spaced including step 0 and the last.
+        n_evals: test-loss evaluations per run, log-spaced (they resolve the number of
+            samples to reach the threshold to a factor budget^(1 / n_evals)).
+        on_divergence: ``stop`` (default here: a run of the c grid that diverges counts
+            as never reached) or ``fail`` (see ``TrainConfig``).
+    """
+
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    batch_size: int = 8
+    n_snapshots: int = 30
+    n_evals: int = 200
+    on_divergence: Literal["fail", "stop"] = "stop"
+
+    def check(self, path: str) -> None:
+        require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
+        require(self.n_snapshots >= 2, f"{path}.n_snapshots", "must be >= 2 (step 0 and the end)")
+        require(self.n_evals >= 1, f"{path}.n_evals", "must be >= 1")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LeapStudyConfig:
+    """Leap complexity (Abbe, Boix-Adsera, Misiakiewicz, COLT 2023): every target x d x c x seed.
+
+    Each (target, d) is one task (``multi_index`` with n_bits = d) and one training group:
+    its c grid and seeds train as one batched model. A run is learned when its test loss
+    falls to ``threshold`` x its initial test loss; the study takes, per (target, d, seed),
+    the fewest samples over the c grid.
+
+    Attributes:
+        seeds: seeds per point.
+        dims: input dimensions d.
+        c: learning-rate factors; run lr = c x batch_size / d (times the width for a
+            mean-field model, see ``MLPConfig``); a target may set its own.
+        threshold: the loss fraction that counts as learned.
+        width: hidden units m.
+        n_train: size of the fixed sample on which the train curves are evaluated
+            (training itself draws fresh samples).
+        n_test: size of the fixed test set (test loss and Fourier coefficients).
+        targets: name -> ``LeapTarget``.
+    """
+
+    seeds: tuple[int, ...]
+    dims: tuple[int, ...]
+    c: tuple[float, ...]
+    threshold: float = 0.1
+    width: int = 512
+    n_train: int = 256
+    n_test: int = 2048
+    targets: dict[str, LeapTarget]
+    model: ModelConfig
+    train: LeapTrainConfig = LeapTrainConfig()
+
+    def check(self, path: str) -> None:
+        for key in ("seeds", "dims", "c"):
+            values = getattr(self, key)
+            require(len(values) >= 1, f"{path}.{key}", "must list at least one value")
+            require(len(set(values)) == len(values), f"{path}.{key}", "has repeated values")
+        for i, c in enumerate(self.c):
+            require(c > 0, f"{path}.c[{i}]", f"= {c} must be > 0")
+        require(0 < self.threshold < 1, f"{path}.threshold", f"= {self.threshold} must be in (0, 1)")
+        require(self.width >= 1, f"{path}.width", f"= {self.width} must be >= 1")
+        require(len(self.targets) >= 1, f"{path}.targets", "must define at least one target")
+        for name, target in self.targets.items():
+            require(name.isidentifier(), f"{path}.targets.{name}", "must be a name of letters, digits, _")
+            for d in self.dims:
+                bad = [i for m in target.monomials for i in m if not 0 <= i < d]
+                require(not bad, f"{path}.targets.{name}.monomials",
+                        f"uses index {bad[:1]} outside [0, d) for d = {d} in {path}.dims")
+        for d in self.dims:
+            require(d >= 1, f"{path}.dims", f"has d = {d}; dimensions must be >= 1")
+
+    @cached_property
+    def tasks(self) -> dict[str, Task]:
+        """One multi_index task per (target, d), named ``<target>_d<d>``."""
+        from learnscope.tasks import MultiIndex
+        return {task_label(name, d): MultiIndex(n_bits=d, monomials=target.monomials, n_train=self.n_train,
+                                                 n_test=self.n_test)
+                for name, target in self.targets.items() for d in self.dims}
+
+    def grid(self, target: str) -> tuple[float, ...]:
+        """The learning-rate factors of ``target``: its own ``c``, else the study's."""
+        return self.targets[target].c or self.c
+
+    @property
+    def all_c(self) -> tuple[float, ...]:
+        return tuple(sorted({c for target in self.targets for c in self.grid(target)}))
+
+    def recipe(self, target: str, d: int, c: float) -> TrainConfig:
+        steps = -(-self.targets[target].samples(d) // self.train.batch_size)
+        return TrainConfig(optimizer=self.train.optimizer, lr=c * self.train.batch_size / d,
+                           batch_size=self.train.batch_size, steps=steps, n_snapshots=self.train.n_snapshots,
+                           eval_log_points=self.train.n_evals, online=True,
+                           on_divergence=self.train.on_divergence)
+
+    def runs(self, study: str, compute: ComputeConfig) -> list["RunSpec"]:
+        return [RunSpec(study=study, task_name=task_label(target, d), task=self.tasks[task_label(target, d)],
+                        model=self.model, width=self.width, seed=seed, train=self.recipe(target, d, c),
+                        compute=compute, tag=f"c{c:g}")
+                for target in self.targets for d in self.dims for c in self.grid(target) for seed in self.seeds]
+
+
+def task_label(target: str, d: int) -> str:
+    return f"{target}_d{d}"
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RunSpec:
@@ -167,10 +335,16 @@ class RunSpec:
     seed: int
     train: TrainConfig
     compute: ComputeConfig
+    tag: str = ""
 
     @property
     def name(self) -> str:
-        return run_name(self.study, self.task_name, self.width, self.seed)
+        return run_name(self.study, self.task_name, self.width, self.seed, self.tag)
+
+    @property
+    def group(self) -> str:
+        """Runs of one group train as one batched model: the name without tag and seed."""
+        return f"{self.study}-{self.task_name}-w{self.width}"
 
     def to_json(self) -> str:
         return to_json(self)
@@ -180,11 +354,13 @@ class RunSpec:
         return from_json(cls, text, "run spec")
 
 
-def run_name(study: str, task_name: str, width: int, seed: int) -> str:
-    return f"{study}-{task_name}-w{width}-s{seed}"
+def run_name(study: str, task_name: str, width: int, seed: int, tag: str = "") -> str:
+    """``<study>-<task>-w<width>[-<tag>]-s<seed>``; the tag tells runs of a group apart
+    beyond their seed (the leap study's ``c0.5``)."""
+    return f"{study}-{task_name}-w{width}{'-' + tag if tag else ''}-s{seed}"
 
 
-STUDIES = ("parity",)
+STUDIES = ("parity", "leap")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -194,39 +370,42 @@ class Params:
     compute: ComputeConfig = ComputeConfig()
     features: FeaturesConfig = FeaturesConfig()
     distill: DistillConfig = DistillConfig()
-    parity: StudyConfig
+    parity: StudyConfig | None = None
+    leap: LeapStudyConfig | None = None
+
+    def check(self, path: str) -> None:
+        require(bool(self.studies), "sections", f"define no study; give at least one of {', '.join(STUDIES)}")
 
     @property
-    def studies(self) -> dict[str, StudyConfig]:
-        return {name: getattr(self, name) for name in STUDIES}
+    def studies(self) -> dict[str, StudyConfig | LeapStudyConfig]:
+        """The studies present in params.yaml (a section left out is not run)."""
+        return {name: getattr(self, name) for name in STUDIES if getattr(self, name) is not None}
 
     @cached_property
     def runs(self) -> dict[str, RunSpec]:
         """Every run of every study, by name, in a stable order."""
-        runs = {}
-        for study, cfg in self.studies.items():
-            for task_name, task in cfg.tasks.items():
-                for width in cfg.widths:
-                    for seed in cfg.seeds:
-                        spec = RunSpec(study=study, task_name=task_name, task=task, model=cfg.model,
-                                       width=width, seed=seed, train=cfg.train, compute=self.compute)
-                        runs[spec.name] = spec
-        return runs
+        return {spec.name: spec for study, cfg in self.studies.items() for spec in cfg.runs(study, self.compute)}
 
     @cached_property
     def groups(self) -> dict[str, list[str]]:
         return group_runs(self.runs)
 
 
+def study_config_type(study: str) -> type:
+    """The config class of a study's section (``StudyConfig``, ``LeapStudyConfig``...)."""
+    return next(t for t in typing.get_args(typing.get_type_hints(Params)[study]) if t is not type(None))
+
+
 def group_runs(runs: dict[str, RunSpec]) -> dict[str, list[str]]:
-    """Runs that differ only in their seed, by group name (the run name without ``-s<seed>``).
+    """Runs that differ only in their seed and tag (e.g. a learning-rate grid), by group
+    name (``RunSpec.group``).
 
     Each group trains as one batched model in one job; its members' files are the same
     as if trained alone.
     """
     groups: dict[str, list[str]] = {}
     for name, spec in runs.items():
-        groups.setdefault(name.rsplit("-s", 1)[0], []).append(name)
+        groups.setdefault(spec.group, []).append(name)
     return groups
 
 

@@ -21,11 +21,12 @@ def merge_metrics(study_metrics: dict[str, str]) -> dict:
 
 
 def runs_index(runs: dict[str, RunSpec]) -> str:
-    """A TSV of every run: name, study, task, family, width, seed and its full spec as JSON."""
-    lines = ["run\tstudy\ttask\tfamily\twidth\tseed\tspec_json"]
+    """A TSV of every run: name, study, task, family, width, tag, lr, seed and its full spec as JSON."""
+    lines = ["run\tstudy\ttask\tfamily\twidth\ttag\tlr\tseed\tspec_json"]
     for name, spec in runs.items():
         family = to_data(spec.task)["family"]
-        lines.append(f"{name}\t{spec.study}\t{spec.task_name}\t{family}\t{spec.width}\t{spec.seed}\t{spec.to_json()}")
+        lines.append(f"{name}\t{spec.study}\t{spec.task_name}\t{family}\t{spec.width}\t{spec.tag}\t{spec.train.lr!r}"
+                     f"\t{spec.seed}\t{spec.to_json()}")
     return "\n".join(lines) + "\n"
 
 

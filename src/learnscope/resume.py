@@ -27,6 +27,7 @@ class TrainState:
     recorded: set[int] = dataclasses.field(default_factory=set)
     curves: list[tuple] = dataclasses.field(default_factory=list)
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = dataclasses.field(default_factory=list)
+    diverged_at: int | None = None
 
 
 @dataclasses.dataclass
@@ -35,13 +36,15 @@ class GroupState:
 
     ``step`` is the next step whose update is pending; ``curves`` rows are (step, (E, 4)
     array of train loss, train acc, test loss, test acc); snapshots hold the ensemble's
-    stacked state dict (E leading).
+    stacked state dict (E leading); ``diverged`` maps a stopped member to the step at which
+    it diverged (``train.on_divergence: stop``).
     """
 
     step: int = 0
     recorded: set[int] = dataclasses.field(default_factory=set)
     curves: list[tuple[int, np.ndarray]] = dataclasses.field(default_factory=list)
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = dataclasses.field(default_factory=list)
+    diverged: dict[int, int] = dataclasses.field(default_factory=dict)
 
 
 def _tensor_vars(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, tuple]:
@@ -65,7 +68,8 @@ def save_state(path: Path, spec_json: str, model: torch.nn.Module, optimizer: to
     for k, (_, weights) in enumerate(state.snapshots):
         variables.update(_tensor_vars(f"snap{k}_", weights))
     attrs = {"spec_json": spec_json, "step": state.step, "recorded": json.dumps(sorted(state.recorded)),
-             "snapshot_steps": json.dumps([s for s, _ in state.snapshots])}
+             "snapshot_steps": json.dumps([s for s, _ in state.snapshots]),
+             "diverged": json.dumps(sorted(state.diverged.items()))}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     xr.Dataset(variables, attrs=attrs).to_netcdf(tmp, engine="netcdf4")
@@ -118,4 +122,5 @@ def load_state(path: Path, spec_json: str, model: torch.nn.Module, optimizer: to
     n_members = len(generators)
     curves = [(int(row[0]), row[1:].reshape(n_members, -1)) for row in ds["curves"].values] if "curves" in ds else []
     return GroupState(step=int(ds.attrs["step"]), recorded=set(json.loads(ds.attrs["recorded"])),
-                      curves=curves, snapshots=snapshots)
+                      curves=curves, snapshots=snapshots,
+                      diverged={int(e): int(s) for e, s in json.loads(ds.attrs.get("diverged", "[]"))})

@@ -59,12 +59,14 @@ class Schema:
     """Required variables (name -> dims) and attrs of one kind of file.
 
     ``weights``: the variables are not fixed (one per parameter tensor); each must have
-    ``step`` as first dim and a ``torch_name`` attr.
+    ``step`` as first dim and a ``torch_name`` attr. ``optional``: groups of variables
+    required when the file's ``measures`` attr (comma-separated) names the group.
     """
 
     variables: dict[str, tuple[str, ...]]
     attrs: tuple[str, ...] = ()
     weights: bool = False
+    optional: dict[str, dict[str, tuple[str, ...]]] = dataclasses.field(default_factory=dict)
 
 
 PROVENANCE = ("learnscope_version", "params_json", "inputs_json")
@@ -77,11 +79,12 @@ SCHEMAS: dict[str, Schema] = {
     "checkpoints": Schema({}, ("run",), weights=True),
     "curves": Schema({name: ("step",) for name in CURVES}, ("run",)),
     "features": Schema({**{name: ("step",) for name in CURVES},
-                        "agop": ("step", "in_a", "in_b"), "nfm": ("step", "in_a", "in_b"),
-                        "nfa_corr": ("step", "weight_form", "agop_power", "metric"),
-                        "nfa_corr_init": ("step", "agop_power", "metric"),
                         "coord_mass": ("step", "input"), "dw_stable_rank": ("step", "layer")},
-                       ("run", "main_convention")),
+                       ("run", "measures"),
+                       optional={"agop": {"agop": ("step", "in_a", "in_b"), "nfm": ("step", "in_a", "in_b"),
+                                          "nfa_corr": ("step", "weight_form", "agop_power", "metric"),
+                                          "nfa_corr_init": ("step", "agop_power", "metric")},
+                                 "fourier": {"fourier": ("step", "monomial")}}),
     "tree": Schema({"children_left": ("variant", "depth", "node"),
                     "children_right": ("variant", "depth", "node"),
                     "feature": ("variant", "depth", "node"), "threshold": ("variant", "depth", "node"),
@@ -99,7 +102,9 @@ def validate(ds: xr.Dataset, kind: str, path: str | os.PathLike) -> None:
     for name in PROVENANCE + schema.attrs:
         if name not in ds.attrs:
             raise StoreError(f"{path}: missing attribute '{name}': {fix}")
-    for name, dims in schema.variables.items():
+    measures = str(ds.attrs.get("measures", "")).split(",")
+    required = schema.variables | {k: v for group in measures for k, v in schema.optional.get(group, {}).items()}
+    for name, dims in required.items():
         if name not in ds.variables:
             raise StoreError(f"{path}: missing variable '{name}' {dims}: {fix}")
         if ds[name].dims != dims:

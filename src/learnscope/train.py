@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from learnscope import data, metrics, store
 from learnscope.errors import DivergenceError
-from learnscope.params import ComputeConfig, RunSpec, TrainConfig, group_runs
+from learnscope.params import ComputeConfig, RunSpec, TrainConfig
 from learnscope.optim import MemberAdam, MemberSGD
 from learnscope.resume import GroupState, TrainState, load_state, save_state
 
@@ -101,20 +101,20 @@ def evaluate_members(model: torch.nn.Module, kind: str, x: torch.Tensor, y: torc
 
 
 def group_name(specs: list[RunSpec]) -> str:
-    """The name of a group of runs: the first run's name without its seed."""
-    return next(iter(group_runs({s.name: s for s in specs})))
+    """The name of a group of runs (``RunSpec.group``)."""
+    return specs[0].group
 
 
 def _shape_key(spec: RunSpec) -> RunSpec:
-    return dataclasses.replace(spec, seed=0, train=dataclasses.replace(spec.train, lr=1.0))
+    return dataclasses.replace(spec, seed=0, tag="", train=dataclasses.replace(spec.train, lr=1.0))
 
 
 def check_group(specs: list[RunSpec]) -> None:
-    """Members of a group may differ only in their seed and learning rate."""
+    """Members of a group may differ only in their seed, tag and learning rate."""
     key = _shape_key(specs[0])
     for spec in specs[1:]:
         if _shape_key(spec) != key:
-            raise ValueError(f"run {spec.name} differs from {specs[0].name} in more than its seed and lr")
+            raise ValueError(f"run {spec.name} differs from {specs[0].name} in more than its seed, tag and lr")
     if len({(s.seed, s.train.lr) for s in specs}) != len(specs):
         raise ValueError(f"group {group_name(specs)} has repeated runs (same seed and lr)")
 
@@ -142,13 +142,15 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
         state = load_state(resume, spec_json, model, optimizer, g_batch)
         if state.step:
             log.info("%s: resuming from step %d (%s)", group_name(specs), state.step, resume)
+    for e in state.diverged:
+        optimizer.param_groups[0]["lr"][e] = 0.0
     snapshot_steps, eval_steps = set(cfg.snapshot_steps.tolist()), set(cfg.eval_steps.tolist())
     x, y, n = tensors["x_train"], tensors["y_train"], tensors["x_train"].shape[0]
     last_save = time.monotonic()
     for step in tqdm(range(state.step, cfg.steps + 1), desc=group_name(specs), disable=None, mininterval=1.0,
                      initial=state.step, total=cfg.steps + 1):
         if step not in state.recorded:
-            _record(specs, model, kind, tensors, step, step in eval_steps, step in snapshot_steps, state)
+            _record(specs, model, optimizer, kind, tensors, step, step in eval_steps, step in snapshot_steps, state)
             if step in snapshot_steps and resume is not None and step < cfg.steps \
                     and time.monotonic() - last_save >= resume_interval_s:
                 save_state(resume, spec_json, model, optimizer, g_batch, state)
@@ -161,9 +163,11 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
             idx = torch.stack([torch.randint(n, (cfg.batch_size,), generator=g) for g in g_batch]).to(device)
             xb, yb = x[idx], y[idx]
         losses = metrics.loss(kind, model(xb), yb)  # (E,)
-        _check_finite(specs, losses.detach(), step, "training loss")
+        new = _diverging(specs, losses.detach(), step, "training loss", state)
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the sum keeps every member's gradient its own
+        if state.diverged:
+            _stop(model, optimizer, state, new, step)
         optimizer.step()
         state.step = step + 1
         if step % max(1, cfg.steps // 10) == 0:
@@ -177,22 +181,45 @@ def train(spec: RunSpec, tensors: dict[str, torch.Tensor], kind: str, resume: Pa
     return train_group([spec], tensors, kind, resume, resume_interval_s)[0]
 
 
-def _check_finite(specs: list[RunSpec], values: torch.Tensor, step: int, what: str) -> None:
-    """Raise DivergenceError naming every run whose value is NaN/inf."""
-    bad = (~torch.isfinite(values)).nonzero().flatten().tolist()
-    if bad:
+def _diverging(specs: list[RunSpec], values: torch.Tensor, step: int, what: str, state: GroupState) -> list[int]:
+    """Members whose ``values`` just became NaN/inf. With ``on_divergence: fail`` raise
+    DivergenceError naming every such run; with ``stop`` return them (to ``_stop``)."""
+    bad = [e for e in (~torch.isfinite(values)).nonzero().flatten().tolist() if e not in state.diverged]
+    if bad and specs[0].train.on_divergence == "fail":
         runs = ", ".join(specs[e].name for e in bad)
         raise DivergenceError(f"run {runs}: {what} is {values[bad[0]].item()} at step {step}; "
                               f"lower train.lr or the init scale")
+    for e in bad:
+        log.warning("run %s: %s is %s at step %d; it stops there (train.on_divergence: stop)",
+                    specs[e].name, what, values[e].item(), step)
+        state.diverged[e] = step
+    return bad
 
 
-def _record(specs, model, kind, tensors, step, do_eval, do_snapshot, state: GroupState) -> None:
+@torch.no_grad()
+def _stop(model, optimizer, state: GroupState, new: list[int], step: int) -> None:
+    """Freeze stopped members: zero lr and gradients; newly stopped ones go back to their
+    last snapshot (their weights may already be inf)."""
+    members = sorted(state.diverged)
+    optimizer.param_groups[0]["lr"][members] = 0.0
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad[members] = 0.0
+    if new:
+        last = state.snapshots[-1][1]
+        for name, value in model.state_dict().items():
+            value[new] = last[name][new].to(value.device)
+
+
+def _record(specs, model, optimizer, kind, tensors, step, do_eval, do_snapshot, state: GroupState) -> None:
     state.step = step
     state.recorded.add(step)
     if do_eval:
         tr = evaluate_members(model, kind, tensors["x_train"], tensors["y_train"])
         te = evaluate_members(model, kind, tensors["x_test"], tensors["y_test"])
-        _check_finite(specs, torch.from_numpy(tr[:, 0] + te[:, 0]), step, "evaluation loss")
+        new = _diverging(specs, torch.from_numpy(tr[:, 0] + te[:, 0]), step, "evaluation loss", state)
+        if new:
+            _stop(model, optimizer, state, new, step)
         state.curves.append((step, np.concatenate([tr, te], axis=1)))  # (E, 4) in CURVE_COLUMNS order
     if do_snapshot:
         state.snapshots.append((step, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))
@@ -200,9 +227,13 @@ def _record(specs, model, kind, tensors, step, do_eval, do_snapshot, state: Grou
 
 def split_group_state(model, state: GroupState) -> list[TrainState]:
     """One TrainState per member: its curves and its snapshots keyed by single-network names."""
+    def row(step, values, e):  # a stopped member's curves are NaN from its divergence on
+        return (step, *(map(float, values[e]) if step < state.diverged.get(e, step + 1) else [np.nan] * 4))
+
     return [TrainState(step=state.step, recorded=set(state.recorded),
-                       curves=[(step, *map(float, values[e])) for step, values in state.curves],
-                       snapshots=[(step, model.split_state(stacked, e)) for step, stacked in state.snapshots])
+                       curves=[row(step, values, e) for step, values in state.curves],
+                       snapshots=[(step, model.split_state(stacked, e)) for step, stacked in state.snapshots],
+                       diverged_at=state.diverged.get(e))
             for e in range(model.n_members)]
 
 
@@ -227,7 +258,12 @@ def checkpoints_to_xarray(spec: RunSpec, state: TrainState) -> xr.Dataset:
         variables[var] = (("step",) + dims(stacked.ndim - 1), stacked,
                           {"long_name": f"parameter {torch_name}", "torch_name": torch_name})
     return xr.Dataset(variables, coords={"step": ("step", steps, {"long_name": "optimizer step"})},
-                      attrs={"run": spec.name})
+                      attrs={"run": spec.name, **_divergence_attr(state)})
+
+
+def _divergence_attr(state: TrainState) -> dict[str, int]:
+    """``diverged_at_step``: the step a stopped run diverged at (-1: it did not)."""
+    return {"diverged_at_step": -1 if state.diverged_at is None else int(state.diverged_at)}
 
 
 def curves_to_xarray(spec: RunSpec, state: TrainState, kind: str) -> xr.Dataset:
@@ -236,7 +272,7 @@ def curves_to_xarray(spec: RunSpec, state: TrainState, kind: str) -> xr.Dataset:
     acc_rule = {"binary": "sign agreement", "multiclass": "argmax agreement",
                 "regression": f"|prediction - label| < {metrics.REGRESSION_TOLERANCE}"}[kind]
     ds = xr.Dataset(coords={"step": ("step", rows[:, 0].astype(np.int64), {"long_name": "optimizer step"})},
-                    attrs={"run": spec.name})
+                    attrs={"run": spec.name, **_divergence_attr(state)})
     for j, name in enumerate(CURVE_COLUMNS, start=1):
         split, what = name.split("_")
         long_name = f"{split} {loss_name}" if what == "loss" else f"{split} accuracy ({acc_rule})"

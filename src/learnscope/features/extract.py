@@ -6,6 +6,11 @@ Matrix W1ᵀW1 and (W1−W0)ᵀ(W1−W0); the Neural Feature Ansatz correlations
 convention (``nfa.WEIGHT_FORMS x nfa.AGOP_POWERS x nfa.METRICS``) and the init baseline
 corr(W0ᵀW0, AGOP_t); per weight matrix the singular values and stable rank of W_t − W_0;
 the first layer's weight mass per input coordinate.
+
+Which optional measurements a run gets is its study's choice (``Study.measures``):
+``agop`` (the AGOP, W1ᵀW1, (W1−W0)ᵀ(W1−W0) and the NFA correlations: d x d per snapshot)
+and ``fourier`` (the Fourier coefficient of the network for each monomial of the target,
+on the test set; ``features.fourier``). The file's ``measures`` attr lists them.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from learnscope import data, store
 from learnscope.config import to_json
 from learnscope.features import nfa
 from learnscope.features.agop import ensemble_agop
+from learnscope.features.fourier import fourier_coefficients
 from learnscope.features.spectra import (batched_singular_values, coordinate_mass,
                                          stable_ranks_from_singular_values)
 from learnscope.params import FeaturesConfig, RunSpec
+from learnscope import metrics
 from learnscope.train import evaluate_members, setup_compute, weight_var
 
 log = logging.getLogger(__name__)
@@ -51,8 +58,11 @@ def load_ensemble(spec: RunSpec, states: list[dict[str, torch.Tensor]], device: 
 
 
 def batched_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]], tensors: dict[str, torch.Tensor],
-                     kind: str, agop_samples: int, max_elements: int = 1 << 26) -> dict[str, np.ndarray]:
-    """AGOP (M, d, d), train and test (loss, accuracy) (M, 2) of M networks given by ``states``.
+                     kind: str, agop_samples: int | None, fourier_sets: tuple = (),
+                     max_elements: int = 1 << 26) -> dict[str, np.ndarray]:
+    """Train and test (loss, accuracy) (M, 2) of M networks given by ``states``; with
+    ``agop_samples`` their AGOP (M, d, d); with ``fourier_sets`` their Fourier coefficients
+    on the test inputs (M, len(fourier_sets)).
 
     The networks form ensembles of as many members as fit ``max_elements`` hidden values
     at once; a member's numbers do not depend on the block it lands in.
@@ -60,28 +70,40 @@ def batched_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]], tenso
     device = tensors["x_train"].device
     rows = max(tensors["x_train"].shape[0], tensors["x_test"].shape[0])
     block = max(1, max_elements // (rows * max(spec.width, spec.task.n_outputs)))
-    parts: dict[str, list] = {"agop": [], "train": [], "test": []}
+    parts: dict[str, list] = {"agop": [], "train": [], "test": [], "fourier": []}
     for start in range(0, len(states), block):
         model = load_ensemble(spec, states[start:start + block], device)
-        parts["agop"].append(ensemble_agop(model, tensors["x_train"][:agop_samples]).double().cpu())
+        if agop_samples is not None:
+            parts["agop"].append(ensemble_agop(model, tensors["x_train"][:agop_samples]).double().cpu())
         parts["train"].append(evaluate_members(model, kind, tensors["x_train"], tensors["y_train"]))
-        parts["test"].append(evaluate_members(model, kind, tensors["x_test"], tensors["y_test"]))
-    return {"agop": torch.cat(parts["agop"]).numpy(), "train": np.concatenate(parts["train"]),
-            "test": np.concatenate(parts["test"])}
+        with torch.no_grad():
+            out = model(tensors["x_test"])  # (E, n, c)
+        losses = metrics.loss(kind, out, tensors["y_test"]).double()
+        accs = metrics.correct(kind, metrics.predict_labels(kind, out), tensors["y_test"]).double().mean(-1)
+        parts["test"].append(torch.stack([losses, accs], dim=1).cpu().numpy())
+        if fourier_sets:
+            parts["fourier"].append(fourier_coefficients(out[..., 0], tensors["x_test"], fourier_sets).cpu())
+    return {"train": np.concatenate(parts["train"]), "test": np.concatenate(parts["test"]),
+            **({"agop": torch.cat(parts["agop"]).numpy()} if parts["agop"] else {}),
+            **({"fourier": torch.cat(parts["fourier"]).numpy()} if parts["fourier"] else {})}
 
 
 def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset,
-                  checkpoints: list[xr.Dataset], device: torch.device) -> list[dict[str, np.ndarray]]:
+                  checkpoints: list[xr.Dataset], device: torch.device,
+                  measures: tuple[str, ...] = ("agop",)) -> list[dict[str, np.ndarray]]:
     """Every measurement at every snapshot of every run of a group, stacked along step.
 
     All (run, snapshot) networks are measured as ensembles (``batched_measures``): batched
     passes give every AGOP, loss and accuracy; singular values are one batched SVD per layer.
+    ``measures`` picks the optional ones (``agop``, ``fourier``).
     """
     kind, tensors = dataset.attrs["kind"], data.load_tensors(dataset, device)
     n_steps = checkpoints[0].sizes["step"]
     states = [snapshot_state(ck, i) for ck in checkpoints for i in range(n_steps)]  # run-major
-    batched = batched_measures(specs[0], states, tensors, kind, cfg.agop_samples)
-    agops, tr, te = torch.from_numpy(batched["agop"]), batched["train"], batched["test"]
+    sets = fourier_sets(specs[0]) if "fourier" in measures else ()
+    batched = batched_measures(specs[0], states, tensors, kind, cfg.agop_samples if "agop" in measures else None,
+                               sets)
+    tr, te = batched["train"], batched["test"]
     matrices = [k for k, v in states[0].items() if v.ndim == 2]
     svs = {}
     for k in matrices:
@@ -91,27 +113,52 @@ def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset
     for r in range(len(checkpoints)):
         rows = slice(r * n_steps, (r + 1) * n_steps)
         m = {"train_loss": tr[rows, 0], "train_acc": tr[rows, 1], "test_loss": te[rows, 0],
-             "test_acc": te[rows, 1], "agop": agops[rows].numpy(),
+             "test_acc": te[rows, 1], "coord_mass": np.stack([coordinate_mass(s[matrices[0]].double()).numpy()
+                                                              for s in states[rows]]),
              "dw_stable_rank": torch.stack([stable_ranks_from_singular_values(svs[k][rows])
-                                            for k in matrices], dim=1).numpy(), "_matrices": matrices}
+                                            for k in matrices], dim=1).numpy(), "_matrices": matrices,
+             "_measures": tuple(measures), "_sets": sets}
         m |= {f"sv:{k}": svs[k][rows].numpy() for k in matrices}
-        m |= _first_layer_measures([s[matrices[0]] for s in states[rows]], agops[rows])
-        out.append(m)
+        if "agop" in measures:
+            agops = torch.from_numpy(batched["agop"][rows])
+            m |= {"agop": agops.numpy()} | _first_layer_measures([s[matrices[0]] for s in states[rows]], agops)
+        if sets:
+            m["fourier"] = batched["fourier"][rows]
+        out.append(_mask_after_divergence(m, checkpoints[r]))
     log.info("%s: measured %d runs x %d snapshots", specs[0].name, len(checkpoints), n_steps)
     return out
+
+
+def _mask_after_divergence(m: dict, checkpoints: xr.Dataset) -> dict:
+    """NaN from the step a stopped run diverged at (``train.on_divergence: stop``): its
+    snapshots there only repeat the weights it was frozen at."""
+    at = int(checkpoints.attrs.get("diverged_at_step", -1))
+    if at < 0:
+        return m
+    late = checkpoints["step"].values >= at
+    return {k: v if k.startswith("_") else np.where(late.reshape((-1,) + (1,) * (np.ndim(v) - 1)), np.nan, v)
+            for k, v in m.items()}
+
+
+def fourier_sets(spec: RunSpec) -> tuple[tuple[int, ...], ...]:
+    """The monomials whose Fourier coefficients are tracked: the target's own."""
+    sets = getattr(spec.task, "monomials", None)
+    if not sets:
+        raise ValueError(f"run {spec.name}: the fourier measurement needs a task with monomials "
+                         f"(multi_index), not {type(spec.task).__name__}")
+    return tuple(tuple(s) for s in sets)
 
 
 def _first_layer_measures(w1s: list[torch.Tensor], agops: torch.Tensor) -> dict[str, np.ndarray]:
     """NFA quantities of one run's first layer at each snapshot; w1s[0] is W_0."""
     w0 = w1s[0].double()
-    rows: dict[str, list] = {"nfm": [], "dnfm": [], "nfa_corr": [], "nfa_corr_init": [], "coord_mass": []}
+    rows: dict[str, list] = {"nfm": [], "dnfm": [], "nfa_corr": [], "nfa_corr_init": []}
     for w, g in zip(w1s, agops):
         w = w.double()
         rows["nfm"].append(nfa.neural_feature_matrix(w))
         rows["dnfm"].append(nfa.neural_feature_matrix(w - w0))
         rows["nfa_corr"].append(nfa.nfa_correlations(w, w0, g))
         rows["nfa_corr_init"].append(nfa.nfa_init_baseline(w0, g))
-        rows["coord_mass"].append(coordinate_mass(w))
     return {k: torch.stack(v).numpy() for k, v in rows.items()}
 
 
@@ -119,12 +166,21 @@ def features_to_xarray(spec: RunSpec, m: dict, checkpoints: xr.Dataset) -> xr.Da
     matrices = m["_matrices"]
     layer_names = [weight_var(k)[0] for k in matrices]
     acc_units = {"units": "1"}
-    ds = xr.Dataset(
-        {
-            "train_loss": ("step", m["train_loss"], {"long_name": "training loss", **acc_units}),
-            "test_loss": ("step", m["test_loss"], {"long_name": "test loss", **acc_units}),
-            "train_acc": ("step", m["train_acc"], {"long_name": "training accuracy", **acc_units}),
-            "test_acc": ("step", m["test_acc"], {"long_name": "test accuracy", **acc_units}),
+    variables = {
+        "train_loss": ("step", m["train_loss"], {"long_name": "training loss", **acc_units}),
+        "test_loss": ("step", m["test_loss"], {"long_name": "test loss", **acc_units}),
+        "train_acc": ("step", m["train_acc"], {"long_name": "training accuracy", **acc_units}),
+        "test_acc": ("step", m["test_acc"], {"long_name": "test accuracy", **acc_units}),
+        "coord_mass": (("step", "input"), m["coord_mass"],
+                       {"long_name": "first-layer weight mass per input coordinate sum_j W1[j,i]^2"}),
+        "dw_stable_rank": (("step", "layer"), m["dw_stable_rank"],
+                           {"long_name": "stable rank |W_t - W_0|_F^2 / |W_t - W_0|_2^2", **acc_units}),
+    }
+    coords = {"step": ("step", checkpoints["step"].values, {"long_name": "optimizer step"}),
+              "layer": ("layer", np.array(layer_names, dtype=object))}
+    attrs = {"run": spec.name, "measures": ",".join(m["_measures"])}
+    if "agop" in m:
+        variables |= {
             "agop": (("step", "in_a", "in_b"), m["agop"],
                      {"long_name": "input AGOP (1/n) sum_i J_i^T J_i of the network"}),
             "nfm": (("step", "in_a", "in_b"), m["nfm"], {"long_name": "first-layer W1^T W1"}),
@@ -134,20 +190,17 @@ def features_to_xarray(spec: RunSpec, m: dict, checkpoints: xr.Dataset) -> xr.Da
                          {"long_name": "Neural Feature Ansatz correlation corr(F(W_t), G(AGOP_t))", **acc_units}),
             "nfa_corr_init": (("step", "agop_power", "metric"), m["nfa_corr_init"],
                               {"long_name": "init baseline corr(W0^T W0, G(AGOP_t))", **acc_units}),
-            "coord_mass": (("step", "input"), m["coord_mass"],
-                           {"long_name": "first-layer weight mass per input coordinate sum_j W1[j,i]^2"}),
-            "dw_stable_rank": (("step", "layer"), m["dw_stable_rank"],
-                               {"long_name": "stable rank |W_t - W_0|_F^2 / |W_t - W_0|_2^2", **acc_units}),
-        },
-        coords={
-            "step": ("step", checkpoints["step"].values, {"long_name": "optimizer step"}),
-            "weight_form": ("weight_form", np.array(nfa.WEIGHT_FORMS, dtype=object)),
-            "agop_power": ("agop_power", np.array(nfa.AGOP_POWERS, dtype=object)),
-            "metric": ("metric", np.array(nfa.METRICS, dtype=object)),
-            "layer": ("layer", np.array(layer_names, dtype=object)),
-        },
-        attrs={"run": spec.name, "main_convention": ",".join(nfa.MAIN_CONVENTION)},
-    )
+        }
+        coords |= {"weight_form": ("weight_form", np.array(nfa.WEIGHT_FORMS, dtype=object)),
+                   "agop_power": ("agop_power", np.array(nfa.AGOP_POWERS, dtype=object)),
+                   "metric": ("metric", np.array(nfa.METRICS, dtype=object))}
+        attrs["main_convention"] = ",".join(nfa.MAIN_CONVENTION)
+    if "fourier" in m:
+        variables["fourier"] = (("step", "monomial"), m["fourier"],
+                                {"long_name": "Fourier coefficient mean_test f(x) chi_S(x) of the network"})
+        coords["monomial"] = ("monomial", np.array(["x" + "x".join(map(str, s)) for s in m["_sets"]], dtype=object),
+                              {"long_name": "the set S of chi_S(x) = prod_(i in S) x_i"})
+    ds = xr.Dataset(variables, coords=coords, attrs=attrs)
     for k, name in zip(matrices, layer_names):
         ds[f"{name}_dw_sv"] = (("step", f"{name}_sv"), m[f"sv:{k}"],
                                {"long_name": f"singular values of W_t - W_0 of {k}"})
@@ -155,12 +208,14 @@ def features_to_xarray(spec: RunSpec, m: dict, checkpoints: xr.Dataset) -> xr.Da
 
 
 def features_group_run(specs: list[RunSpec], cfg: FeaturesConfig, dataset_path: str,
-                       checkpoints_paths: list[str], features_paths: list[str], inputs: list[str]) -> None:
+                       checkpoints_paths: list[str], features_paths: list[str], inputs: list[str],
+                       measures: tuple[str, ...] = ("agop",)) -> None:
     """The features stage for a group of runs (one run is a group of one)."""
     device = setup_compute(specs[0].compute)
     dataset = store.read(dataset_path, "dataset")
     checkpoints = [store.read(path, "checkpoints") for path in checkpoints_paths]
-    measured = measure_group(specs, cfg, dataset, checkpoints, device)
+    measured = measure_group(specs, cfg, dataset, checkpoints, device, measures)
     for spec, m, ck, own, path in zip(specs, measured, checkpoints, checkpoints_paths, features_paths):
-        store.write(features_to_xarray(spec, m, ck), path, "features", to_json({"run": spec, "features": cfg}),
+        store.write(features_to_xarray(spec, m, ck), path, "features",
+                    to_json({"run": spec, "features": cfg, "measures": list(measures)}),
                     store.own_inputs(inputs, own, checkpoints_paths))

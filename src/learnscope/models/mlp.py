@@ -127,14 +127,17 @@ class EnsembleMLP(Ensemble):
         return self._forward(x, weights, biases)[: self.n_members] * self.output_scale
 
     def _forward(self, x: torch.Tensor, weights: list, biases: list) -> torch.Tensor:
-        if x.dim() == 2:
-            x = x.expand(weights[0].shape[0], *x.shape)
+        # Activations are kept as (E, features, B): the weight gradient W.grad = δ @ h is then
+        # produced contiguous, not as a transposed view that autograd must copy (3x per step
+        # at d = 256, m = 512, B = 8).
+        h = x.transpose(-1, -2)
+        if h.dim() == 2:
+            h = h.expand(weights[0].shape[0], *h.shape)
         for i, (w, b) in enumerate(zip(weights, biases)):
-            wt = w.transpose(1, 2)  # (E, in, out)
-            x = torch.baddbmm(b.unsqueeze(1), x, wt) if b is not None else torch.bmm(x, wt)
+            h = torch.baddbmm(b.unsqueeze(2), w, h) if b is not None else torch.bmm(w, h)
             if i < len(weights) - 1:
-                x = self.activation(x)
-        return x
+                h = self.activation(h)
+        return h.transpose(1, 2)
 
     def member_names(self) -> dict[str, str]:
         names = {}

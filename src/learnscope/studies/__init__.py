@@ -5,20 +5,27 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from learnscope.studies import parity, parity_figures
+from learnscope.studies import leap, leap_figures, parity, parity_figures
 
 
 @dataclasses.dataclass(frozen=True)
 class Study:
-    """The analysis of one study: ``summarise`` -> summary.nc, ``metrics`` -> metrics.json."""
+    """The analysis of one study: ``summarise`` -> summary.nc, ``metrics`` -> metrics.json.
+
+    ``run_artefacts``: the per-run files it reads (only those are produced for its runs);
+    ``measures``: the optional features its runs get (``learnscope.features.extract``).
+    """
 
     summarise: Callable
     metrics: Callable
     figures: tuple[str, ...]
     save_figures: Callable
     run_artefacts: tuple[str, ...] = ("curves.nc", "features.nc", "tree.nc")
+    measures: tuple[str, ...] = ("agop",)
 
 
 STUDIES: dict[str, Study] = {
     "parity": Study(parity.summarise, parity.metrics, parity_figures.FIGURES, parity_figures.save_all),
+    "leap": Study(leap.summarise, leap.metrics, leap_figures.FIGURES, leap_figures.save_all,
+                  run_artefacts=("curves.nc", "features.nc"), measures=("fourier",)),
 }

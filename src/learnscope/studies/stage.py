@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from learnscope import store
 from learnscope.config import to_json
-from learnscope.params import StudyConfig
 from learnscope.studies import STUDIES
 
 KINDS = {"curves.nc": "curves", "features.nc": "features", "tree.nc": "tree"}
 
 
-def study_run(study: str, cfg: StudyConfig, run_names: list[str], out_dir_paths: dict[str, str],
+def study_run(study: str, cfg, run_names: list[str], out_dir_paths: dict[str, str],
               inputs: list[str]) -> None:
     """``out_dir_paths`` maps summary.nc, metrics.json and each figure name to its path."""
     analysis = STUDIES[study]

@@ -1,0 +1,287 @@
+"""Study ``leap``: leap complexity, saddle-to-saddle dynamics and low-rank weight updates
+(Abbe, Boix-Adsera, Misiakiewicz, COLT 2023).
+
+Per run (target x d x c x seed, trained online, samples seen = steps x batch_size):
+
+- ``samples_to_threshold``: samples seen at the first evaluation where the test loss is at
+  most ``threshold`` x its initial value (NaN if never within the budget);
+- the best run per (target, d, seed): fewest samples over the c grid (ties and
+  never-reached: lowest final test loss); its samples are ``best_samples``;
+- ``slope``: least-squares fit of log(best_samples) on log(d) per (target, seed), over the
+  d that reached the threshold (NaN with fewer than two); theory: max(Leap - 1, 1);
+- loss drops (``features.plateaus.find_drops`` on the test-loss curve), and at each drop
+  the input coordinates whose first-layer weight mass grew (``coordinates_gained``);
+- per snapshot: weight mass of each support coordinate (and the mean over the others),
+  stable rank of W1_t - W1_0, and the Fourier coefficient of the network for each monomial
+  of the target; ``fourier_cross_samples`` is when it first reaches half its target value
+  (log-linear interpolation between snapshots).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from learnscope.features.plateaus import coordinates_gained, find_drops
+from learnscope.params import ComputeConfig, LeapStudyConfig
+from learnscope.tasks.leap import leap, leap_order, n_leaps
+
+MAX_DROPS = 6
+
+
+def first_reach(samples: np.ndarray, loss: np.ndarray, threshold: float) -> float:
+    """Samples at the first point where loss <= threshold x loss[0] (NaN if none)."""
+    hit = np.flatnonzero(loss <= threshold * loss[0])
+    return float(samples[hit[0]]) if hit.size else np.nan
+
+
+def first_crossing(samples: np.ndarray, values: np.ndarray, level: float) -> float:
+    """Samples where ``values`` first reaches ``level``, interpolated linearly in log(1 + samples)."""
+    hit = np.flatnonzero(values >= level)
+    if not hit.size:
+        return np.nan
+    i = hit[0]
+    if i == 0:
+        return float(samples[0])
+    u0, u1 = np.log1p(samples[i - 1]), np.log1p(samples[i])
+    frac = (level - values[i - 1]) / (values[i] - values[i - 1])
+    return float(np.expm1(u0 + frac * (u1 - u0)))
+
+
+def fit_slope(d: np.ndarray, samples: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of log(samples) = intercept + slope log(d) over finite points."""
+    ok = np.isfinite(samples)
+    if ok.sum() < 2:
+        return np.nan, np.nan
+    slope, intercept = np.polyfit(np.log(d[ok]), np.log(samples[ok]), 1)
+    return float(slope), float(intercept)
+
+
+def _pad(values: np.ndarray, shape: tuple[int, ...], fill=np.nan, dtype=np.float64) -> np.ndarray:
+    """``values`` in the corner of an array of ``shape`` filled with ``fill``."""
+    out = np.full(shape, fill, dtype=dtype)
+    out[tuple(slice(0, n) for n in values.shape)] = values
+    return out
+
+
+def _name(monomial) -> str:
+    return "".join(f"x{i}" for i in monomial)
+
+
+def _support(cfg: LeapStudyConfig) -> list[int]:
+    return sorted({i for target in cfg.targets.values() for m in target.monomials for i in m})
+
+
+def _run_views(curves: xr.Dataset, features: xr.Dataset, batch: int, support: list[int],
+               threshold: float) -> dict:
+    """Everything the summary keeps about one run."""
+    eval_samples = curves["step"].values * float(batch)
+    loss = curves["test_loss"].values
+    snap_samples = features["step"].values * float(batch)
+    mass = features["coord_mass"].values  # (snapshot, d)
+    rest = np.delete(mass, support, axis=1).mean(axis=1) if mass.shape[1] > len(support) else \
+        np.full(len(mass), np.nan)
+    trained = np.isfinite(loss)  # a run stopped by divergence is NaN from there on
+    drops = find_drops(eval_samples[trained], np.maximum(loss[trained], np.finfo(float).tiny))[:MAX_DROPS]
+    gained = coordinates_gained(snap_samples, mass, drops)
+    fourier = features["fourier"].values  # (snapshot, monomial)
+    return {
+        "samples_to_threshold": first_reach(eval_samples, loss, threshold),
+        "initial_test_loss": float(loss[0]),
+        "final_test_loss": float(loss[-1]),
+        "diverged_at_samples": float(curves.attrs.get("diverged_at_step", -1)) * batch
+        if curves.attrs.get("diverged_at_step", -1) >= 0 else np.nan,
+        "eval_samples": eval_samples, "test_loss": loss, "snapshot_samples": snap_samples,
+        "coord_mass": np.concatenate([mass[:, support], rest[:, None]], axis=1),
+        "stable_rank": features["dw_stable_rank"].values[:, 0],
+        "fourier": fourier,
+        "fourier_cross_samples": np.array([first_crossing(snap_samples, fourier[:, j], 0.5)
+                                           for j in range(fourier.shape[1])]),
+        "n_drops": len(drops),
+        "drop_samples": np.array([drop.step for drop in drops], dtype=np.float64),
+        "drop_coords": np.array([",".join(map(str, sorted(g.tolist()))) for g in gained], dtype=object),
+    }
+
+
+def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dataset]]) -> xr.Dataset:
+    """The study's table: per-run measurements on (target, d, c, seed), best runs and slopes."""
+    targets, dims, cs, seeds = list(cfg.targets), list(cfg.dims), list(cfg.all_c), list(cfg.seeds)
+    support = _support(cfg)
+    specs = {(s.task_name, s.train.lr, s.seed): s.name for s in cfg.runs(study, ComputeConfig())}
+    views = {}
+    for t in targets:
+        for d in dims:
+            for c in cfg.grid(t):
+                for seed in seeds:
+                    spec_key = (f"{t}_d{d}", cfg.recipe(t, d, c).lr, seed)
+                    r = runs[specs[spec_key]]
+                    views[t, d, c, seed] = _run_views(r["curves"], r["features"], cfg.train.batch_size, support,
+                                                      cfg.threshold)
+    n_eval = max(len(v["eval_samples"]) for v in views.values())
+    n_snap = max(len(v["snapshot_samples"]) for v in views.values())
+    n_mono = max(len(t.monomials) for t in cfg.targets.values())
+    shape = (len(targets), len(dims), len(cs), len(seeds))
+
+    def grid(key, tail=(), fill=np.nan, dtype=np.float64):
+        out = np.full(shape + tail, fill, dtype=dtype)
+        for (t, d, c, seed), v in views.items():
+            idx = (targets.index(t), dims.index(d), cs.index(c), seeds.index(seed))
+            out[idx] = _pad(np.asarray(v[key]), tail, fill, dtype)
+        return out
+
+    def per_group(key, size):  # samples axes are shared by the runs of a (target, d)
+        return np.stack([np.stack([_pad(views[t, d, cfg.grid(t)[0], seeds[0]][key], (size,)) for d in dims])
+                         for t in targets])
+
+    stt = grid("samples_to_threshold")
+    final = grid("final_test_loss")
+    # Best run per (target, d, seed): fewest samples; if none reached, lowest final loss
+    # (c outside a target's grid has no run: NaN everywhere).
+    rank_key = np.where(np.isfinite(stt), stt, np.inf)
+    best_idx = np.where(np.isfinite(stt).any(axis=2), np.argmin(rank_key, axis=2),
+                        np.argmin(np.where(np.isfinite(final), final, np.inf), axis=2))
+    best_samples = np.take_along_axis(stt, best_idx[:, :, None], axis=2)[:, :, 0]
+    fits = np.array([[fit_slope(np.array(dims, dtype=float), best_samples[i, :, k]) for k in range(len(seeds))]
+                     for i in range(len(targets))])  # (target, seed, 2)
+    coord_names = [f"x{i}" for i in support] + ["rest"]
+    ds = xr.Dataset(
+        {
+            "leap": ("target", np.array([leap(cfg.targets[t].monomials) for t in targets], dtype=np.int64),
+                     {"long_name": "leap complexity of the target"}),
+            "n_leaps": ("target", np.array([n_leaps(cfg.targets[t].monomials) for t in targets], dtype=np.int64),
+                        {"long_name": "monomials that add new coordinates in the learning order (expected drops)"}),
+            "theory_exponent": ("target", np.array([max(leap(cfg.targets[t].monomials) - 1, 1) for t in targets],
+                                                   dtype=np.float64),
+                                {"long_name": "theory: samples ~ d^max(Leap - 1, 1)"}),
+            "samples_to_threshold": (("target", "d", "c", "seed"), stt,
+                                     {"long_name": "fresh samples seen when the test loss first fell to "
+                                                   "threshold x its initial value (NaN: never)"}),
+            "initial_test_loss": (("target", "d", "c", "seed"), grid("initial_test_loss"),
+                                  {"long_name": "test loss at step 0"}),
+            "final_test_loss": (("target", "d", "c", "seed"), final,
+                                {"long_name": "test loss at the end (NaN: diverged)"}),
+            "diverged_at_samples": (("target", "d", "c", "seed"), grid("diverged_at_samples"),
+                                    {"long_name": "samples seen when the run diverged and stopped (NaN: never)"}),
+            "best_samples": (("target", "d", "seed"), best_samples,
+                             {"long_name": "samples to threshold, minimum over the c grid"}),
+            "best_c": (("target", "d", "seed"), np.array(cs)[best_idx],
+                       {"long_name": "c of the best run (fewest samples; else lowest final loss)"}),
+            "slope": (("target", "seed"), fits[..., 0],
+                      {"long_name": "fitted slope of log(best_samples) vs log(d)"}),
+            "intercept": (("target", "seed"), fits[..., 1],
+                          {"long_name": "fitted intercept of log(best_samples) vs log(d)"}),
+            "slope_median": ("target", _nanmedian(fits[..., 0]),
+                             {"long_name": "median slope over seeds"}),
+            "eval_samples": (("target", "d", "eval"), per_group("eval_samples", n_eval),
+                             {"long_name": "samples seen at each evaluation"}),
+            "test_loss": (("target", "d", "c", "seed", "eval"), grid("test_loss", (n_eval,)),
+                          {"long_name": "test mean squared error"}),
+            "snapshot_samples": (("target", "d", "snapshot"),
+                                 per_group("snapshot_samples", n_snap),
+                                 {"long_name": "samples seen at each snapshot"}),
+            "coord_mass": (("target", "d", "c", "seed", "snapshot", "coord"),
+                           grid("coord_mass", (n_snap, len(coord_names))),
+                           {"long_name": "first-layer weight mass sum_j W1[j,i]^2 (rest: mean off the support)"}),
+            "stable_rank": (("target", "d", "c", "seed", "snapshot"), grid("stable_rank", (n_snap,)),
+                            {"long_name": "stable rank of W1_t - W1_0"}),
+            "fourier": (("target", "d", "c", "seed", "snapshot", "monomial"),
+                        grid("fourier", (n_snap, n_mono)),
+                        {"long_name": "Fourier coefficient mean_test f(x) chi_S(x) (target: 1.0)"}),
+            "monomial_name": (("target", "monomial"), np.array(
+                [[_name(m) for m in cfg.targets[t].monomials] + [""] * (n_mono - len(cfg.targets[t].monomials))
+                 for t in targets], dtype=object), {"long_name": "the monomial S (empty: padding)"}),
+            "fourier_cross_samples": (("target", "d", "c", "seed", "monomial"),
+                                      grid("fourier_cross_samples", (n_mono,)),
+                                      {"long_name": "samples when the Fourier coefficient first reached 0.5"}),
+            "n_drops": (("target", "d", "c", "seed"), grid("n_drops", fill=0, dtype=np.int64),
+                        {"long_name": "loss drops detected (features.plateaus.find_drops)"}),
+            "drop_samples": (("target", "d", "c", "seed", "drop"), grid("drop_samples", (MAX_DROPS,)),
+                             {"long_name": "samples at each detected drop"}),
+            "drop_coords": (("target", "d", "c", "seed", "drop"),
+                            grid("drop_coords", (MAX_DROPS,), fill="", dtype=object),
+                            {"long_name": "input coordinates whose weight mass grew >= 2x across the drop"}),
+        },
+        coords={"target": ("target", np.array(targets, dtype=object)),
+                "d": ("d", np.array(dims, dtype=np.int64)), "c": ("c", np.array(cs, dtype=np.float64)),
+                "seed": ("seed", np.array(seeds, dtype=np.int64)),
+                "coord": ("coord", np.array(coord_names, dtype=object))},
+        attrs={"study": study, "threshold": cfg.threshold},
+    )
+    return ds
+
+
+def _nanmedian(values: np.ndarray) -> np.ndarray:
+    """Median over the last axis ignoring NaN; NaN where all are NaN (without a warning)."""
+    ok = np.isfinite(values).any(axis=-1)
+    out = np.full(values.shape[:-1], np.nan)
+    out[ok] = np.nanmedian(values[ok], axis=-1)
+    return out
+
+
+def in_leap_order(crossings: np.ndarray, monomials) -> bool:
+    """Whether every monomial crossed, strictly in the order of ``leap_order`` (ties allowed
+    only between monomials that add no new coordinate)."""
+    order = [tuple(sorted(m)) for m in leap_order(monomials)]
+    position = {tuple(sorted(m)): j for j, m in enumerate(monomials)}
+    times = np.array([crossings[position[m]] for m in order])
+    return bool(np.isfinite(times).all() and (np.diff(times) > 0).all())
+
+
+def _json(value: float) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), 4)
+
+
+def metrics(summary: xr.Dataset) -> dict:
+    """Headline numbers (DESIGN: median over seeds; the staircase is the Leap-1 target at the
+    largest d, each seed's best run); everything else under ``detail``."""
+    out: dict = {}
+    for t in summary["target"].values:
+        out[f"slope_{t}"] = _json(summary["slope_median"].sel(target=t))
+    leap1 = [t for t in summary["target"].values if int(summary["leap"].sel(target=t)) == 1]
+    detail: dict = {"threshold": float(summary.attrs["threshold"]), "targets": {}}
+    for t in summary["target"].values:
+        detail["targets"][str(t)] = _target_detail(summary, t)
+    if leap1:
+        best = best_runs(summary, leap1[0], int(summary["d"].values[-1]))
+        out["plateaus_staircase"] = _json(float(np.median(best["n_drops"].values)))
+        out["plateaus_expected_staircase"] = int(summary["n_leaps"].sel(target=leap1[0]))
+        ranks = best["stable_rank"].values  # (seed, snapshot)
+        out["rank_final_staircase"] = _json(float(np.median([r[np.isfinite(r)][-1] for r in ranks])))
+    out["detail"] = detail
+    return out
+
+
+def best_runs(summary: xr.Dataset, target: str, d: int) -> xr.Dataset:
+    """Each seed's best run (``best_c``) for ``target`` at ``d``, along seed."""
+    sel = summary.sel(target=target, d=d)
+    return xr.concat([sel.sel(seed=seed, c=float(sel["best_c"].sel(seed=seed))) for seed in sel["seed"].values],
+                     dim="seed")
+
+
+def _target_detail(summary: xr.Dataset, t: str) -> dict:
+    sel = summary.sel(target=t)
+    d_max = int(summary["d"].values[-1])
+    best = best_runs(summary, t, d_max)
+    names = [n for n in sel["monomial_name"].values if n]
+    monomials = [tuple(int(i) for i in n.split("x")[1:]) for n in names]
+    order_ok = [in_leap_order(best["fourier_cross_samples"].sel(seed=s).values[: len(names)], monomials)
+                for s in best["seed"].values]
+    return {
+        "leap": int(sel["leap"]), "theory_exponent": float(sel["theory_exponent"]),
+        "slope_per_seed": [_json(v) for v in sel["slope"].values],
+        "slope_min": _json(np.nanmin(sel["slope"].values)) if np.isfinite(sel["slope"].values).any() else None,
+        "slope_max": _json(np.nanmax(sel["slope"].values)) if np.isfinite(sel["slope"].values).any() else None,
+        "best_samples_median": {str(int(d)): _json(np.nanmedian(sel["best_samples"].sel(d=d).values))
+                                if np.isfinite(sel["best_samples"].sel(d=d).values).any() else None
+                                for d in summary["d"].values},
+        "runs_never_reached": int((~np.isfinite(sel["samples_to_threshold"].values)
+                                   & np.isfinite(sel["initial_test_loss"].values)).sum()),
+        "runs_diverged": int(np.isfinite(sel["diverged_at_samples"].values).sum()),
+        "best_c_at_largest_d": [float(v) for v in sel["best_c"].sel(d=d_max).values],
+        "n_drops_at_largest_d": [int(v) for v in best["n_drops"].values],
+        "drop_coords_at_largest_d": [[c for c in row if c] for row in best["drop_coords"].values],
+        "fourier_in_leap_order_frac": float(np.mean(order_ok)),
+        "fourier_cross_samples_median": {n: _json(np.nanmedian(best["fourier_cross_samples"].values[:, j]))
+                                         if np.isfinite(best["fourier_cross_samples"].values[:, j]).any() else None
+                                         for j, n in enumerate(names)},
+    }
