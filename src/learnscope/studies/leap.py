@@ -170,7 +170,7 @@ def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dat
                       {"long_name": "fitted slope of log(best_samples) vs log(d)"}),
             "intercept": (("target", "seed"), fits[..., 1],
                           {"long_name": "fitted intercept of log(best_samples) vs log(d)"}),
-            "slope_median": ("target", _nanmedian(fits[..., 0]),
+            "slope_median": ("target", nanmedian(fits[..., 0]),
                              {"long_name": "median slope over seeds"}),
             "eval_samples": (("target", "d", "eval"), per_group("eval_samples", n_eval),
                              {"long_name": "samples seen at each evaluation"}),
@@ -210,8 +210,9 @@ def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dat
     return ds
 
 
-def _nanmedian(values: np.ndarray) -> np.ndarray:
-    """Median over the last axis ignoring NaN; NaN where all are NaN (without a warning)."""
+def nanmedian(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Median along ``axis`` ignoring NaN; NaN where all are NaN (without a warning)."""
+    values = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
     ok = np.isfinite(values).any(axis=-1)
     out = np.full(values.shape[:-1], np.nan)
     out[ok] = np.nanmedian(values[ok], axis=-1)
@@ -242,7 +243,7 @@ def metrics(summary: xr.Dataset) -> dict:
     for t in summary["target"].values:
         detail["targets"][str(t)] = _target_detail(summary, t)
     if leap1:
-        best = best_runs(summary, leap1[0], int(summary["d"].values[-1]))
+        best = best_runs(summary).sel(target=leap1[0], d=summary["d"].values[-1])
         out["plateaus_staircase"] = _json(float(np.median(best["n_drops"].values)))
         out["plateaus_expected_staircase"] = int(summary["n_leaps"].sel(target=leap1[0]))
         ranks = best["stable_rank"].values  # (seed, snapshot)
@@ -251,17 +252,20 @@ def metrics(summary: xr.Dataset) -> dict:
     return out
 
 
-def best_runs(summary: xr.Dataset, target: str, d: int) -> xr.Dataset:
-    """Each seed's best run (``best_c``) for ``target`` at ``d``, along seed."""
-    sel = summary.sel(target=target, d=d)
-    return xr.concat([sel.sel(seed=seed, c=float(sel["best_c"].sel(seed=seed))) for seed in sel["seed"].values],
-                     dim="seed")
+# Per-run variables (with a ``c`` dim) that the views of "each seed's best run" read.
+RUN_VARS = ("test_loss", "coord_mass", "stable_rank", "fourier", "fourier_cross_samples", "n_drops",
+            "drop_samples", "drop_coords")
+
+
+def best_runs(summary: xr.Dataset) -> xr.Dataset:
+    """``RUN_VARS`` at each (target, d, seed)'s ``best_c``: the ``c`` dim is replaced by that choice."""
+    return summary[list(RUN_VARS)].sel(c=summary["best_c"])
 
 
 def _target_detail(summary: xr.Dataset, t: str) -> dict:
     sel = summary.sel(target=t)
     d_max = int(summary["d"].values[-1])
-    best = best_runs(summary, t, d_max)
+    best = best_runs(summary).sel(target=t, d=d_max)
     names = [n for n in sel["monomial_name"].values if n]
     monomials = [tuple(int(i) for i in n.split("x")[1:]) for n in names]
     order_ok = [in_leap_order(best["fourier_cross_samples"].sel(seed=s).values[: len(names)], monomials)

@@ -8,34 +8,14 @@ are symlog with the linear part ending at the first positive sample count, so sa
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import xarray as xr
 
 from learnscope import store
+from learnscope.studies.leap import best_runs, nanmedian
 from learnscope.studies.plotting import band, figure
 
 FIGURES = ("loss_curves.png", "samples_vs_d.png", "coord_mass.png", "stable_rank.png", "fourier.png")
-
-# Variables with a ``c`` dim that the per-run figures read at each (target, d, seed)'s best c.
-RUN_VARS = ("test_loss", "coord_mass", "stable_rank", "fourier", "drop_samples", "drop_coords")
-
-
-def best_runs(summary: xr.Dataset) -> xr.Dataset:
-    """``RUN_VARS`` at each (target, d, seed)'s ``best_c``: the ``c`` dim is replaced by that choice.
-
-    A NaN ``best_c`` (not expected; the summary always names a grid value) falls back to the first c.
-    """
-    best = summary["best_c"].fillna(summary["c"].values[0])
-    return summary[list(RUN_VARS)].sel(c=best)
-
-
-def _nanmedian(values: np.ndarray, axis=None) -> np.ndarray:
-    """``np.nanmedian`` that returns NaN for all-NaN slices without a RuntimeWarning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(values, axis=axis)
 
 
 def _finite(x: np.ndarray, y: np.ndarray, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +48,14 @@ def _mark_drops(ax, x: np.ndarray, y: np.ndarray, drops: np.ndarray, color) -> N
         ax.plot(drops, np.interp(drops, x, y), "v", color=color, markersize=5)
 
 
+def _per_seed(ax, x_all: np.ndarray, run: xr.Dataset, var: str, positive: bool = False) -> None:
+    """One line of ``run[var]`` per seed against ``x_all``, with that run's drops marked."""
+    for i, seed in enumerate(run["seed"].values):
+        x, y = _finite(x_all, run[var].sel(seed=seed).values, positive=positive)
+        ax.plot(x, y, color=f"C{i}", label=f"seed {seed}")
+        _mark_drops(ax, x, y, run["drop_samples"].sel(seed=seed).values, f"C{i}")
+
+
 def _legend(ax) -> None:
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
@@ -90,11 +78,8 @@ def loss_curves(summary: xr.Dataset):
     for ax, target in zip(axes, summary["target"].values):
         x_all = summary["eval_samples"].sel(target=target, d=d).values
         run = runs.sel(target=target, d=d)
-        for i, seed in enumerate(summary["seed"].values):
-            x, y = _finite(x_all, run["test_loss"].sel(seed=seed).values, positive=True)
-            ax.plot(x, y, color=f"C{i}", label=f"seed {seed}")
-            _mark_drops(ax, x, y, run["drop_samples"].sel(seed=seed).values, f"C{i}")
-        initial = _nanmedian(run["test_loss"].isel(eval=0).values)
+        _per_seed(ax, x_all, run, "test_loss", positive=True)
+        initial = float(nanmedian(run["test_loss"].isel(eval=0).values))
         if np.isfinite(initial) and initial > 0:
             ax.axhline(summary.attrs["threshold"] * initial, color="grey", linestyle="--",
                        label=f"threshold × initial ({summary.attrs['threshold']:g})")
@@ -115,9 +100,9 @@ def samples_vs_d(summary: xr.Dataset):
         samples = sel["best_samples"].transpose("seed", "d").values
         for per_seed in samples:
             ax.plot(*_finite(d, per_seed, positive=True), "o", color=color, alpha=0.4, markersize=4)
-        median = _nanmedian(samples, axis=0)
+        median = nanmedian(samples, axis=0)
         ax.plot(*_finite(d, median, positive=True), "-", color=color, label=f"{target} median")
-        slope, intercept = sel["slope_median"].item(), _nanmedian(sel["intercept"].values)
+        slope, intercept = sel["slope_median"].item(), float(nanmedian(sel["intercept"].values))
         if np.isfinite(slope) and np.isfinite(intercept):
             ax.plot(d, np.exp(intercept) * d**slope, ":", color=color, label=f"{target} fit, slope {slope:.2f}")
         anchor = np.flatnonzero(np.isfinite(median) & (median > 0))
@@ -164,10 +149,7 @@ def stable_rank(summary: xr.Dataset):
     d, runs = summary["d"].max().item(), best_runs(summary)
     for ax, target in zip(axes, summary["target"].values):
         x_all, run = summary["snapshot_samples"].sel(target=target, d=d).values, runs.sel(target=target, d=d)
-        for i, seed in enumerate(summary["seed"].values):
-            x, y = _finite(x_all, run["stable_rank"].sel(seed=seed).values)
-            ax.plot(x, y, color=f"C{i}", label=f"seed {seed}")
-            _mark_drops(ax, x, y, run["drop_samples"].sel(seed=seed).values, f"C{i}")
+        _per_seed(ax, x_all, run, "stable_rank")
         _samples_axis(ax, x_all)
         ax.set_ylabel("stable rank of W1_t − W1_0")
         ax.set_title(f"{target} at d={d}: stable rank of W1_t − W1_0:\nlow, stepping up at drops (▼)?", fontsize=9)
