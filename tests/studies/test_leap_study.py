@@ -78,6 +78,7 @@ def test_summary_recovers_slopes_best_c_drops_and_order(cfg):
     assert (summary["best_c"].sel(target="parity3") == 1.0).all()
     assert np.isnan(summary["samples_to_threshold"].sel(target="stairs", c=1.0)).all()  # not in its grid
     assert (summary["n_drops"].sel(target="stairs", c=0.5) == 3).all()
+    assert (summary["n_drops"].sel(target="stairs", c=1.0) == -1).all()
     metrics = study.metrics(summary)
     assert metrics["slope_stairs"] == pytest.approx(1.0, abs=0.1)
     assert metrics["plateaus_staircase"] == 3 and metrics["plateaus_expected_staircase"] == 3
