@@ -10,7 +10,7 @@ for _group in PARAMS.groups:
         input:
             dataset=group_dataset(_group),
             checkpoints=group_outputs(_group, "checkpoints.nc"),
-            code=CORE + code("train.py", "resume.py", "features/*.py"),
+            code=CORE + code("train.py", "resume.py", "run_files.py", "features/*.py"),
             script="scripts/features.py",
         output:
             group_outputs(_group, "features.nc"),

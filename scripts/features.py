@@ -2,7 +2,8 @@
 from learnscope.config import from_json
 from learnscope.features.extract import features_group_run
 from learnscope.logs import log_to
-from learnscope.params import FeaturesConfig, RunSpec
+from learnscope.params import FeaturesConfig
+from learnscope.runspec import RunSpec
 
 with log_to(snakemake.log[0]):
     features_group_run(from_json(list[RunSpec], snakemake.params.specs, "specs"),

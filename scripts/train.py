@@ -1,7 +1,7 @@
 """Snakemake adapter: train one group of runs (same shapes, different seeds) as one ensemble."""
 from learnscope.config import from_json
 from learnscope.logs import log_to
-from learnscope.params import RunSpec
+from learnscope.runspec import RunSpec
 from learnscope.train import train_group_run
 
 with log_to(snakemake.log[0]):

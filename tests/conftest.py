@@ -7,7 +7,7 @@ import torch
 
 from learnscope import data
 from learnscope.models import MLPConfig
-from learnscope.params import ComputeConfig, RunSpec, TrainConfig
+from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
 from learnscope.tasks import SparseParity
 
 TINY_TASK = SparseParity(n_bits=8, k=2, n_train=256, n_test=256)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from learnscope import data, metrics, store
+from learnscope import data, metrics, run_files, store
 from learnscope import train as train_module
 from learnscope.errors import DivergenceError
 from learnscope.features.extract import features_group_run
@@ -198,9 +198,9 @@ def test_a_group_with_a_stopped_member_resumes_exactly(lr_grid, tiny_tensors, tm
 def test_stopped_runs_write_the_step_and_features_mask_it(lr_grid, tiny_tensors):
     from learnscope.features.extract import _mask_after_divergence
     bad = train_group(lr_grid, tiny_tensors, KIND)[1]
-    checkpoints = train_module.checkpoints_to_xarray(lr_grid[1], bad)
+    checkpoints = run_files.checkpoints_to_xarray(lr_grid[1], bad)
     assert checkpoints.attrs["diverged_at_step"] == bad.diverged_at
-    assert train_module.curves_to_xarray(lr_grid[1], bad, KIND).attrs["diverged_at_step"] == bad.diverged_at
+    assert run_files.curves_to_xarray(lr_grid[1], bad, KIND).attrs["diverged_at_step"] == bad.diverged_at
     steps = checkpoints["step"].values
     masked = _mask_after_divergence({"test_loss": np.ones(len(steps)), "coord_mass": np.ones((len(steps), 3)),
                                      "_matrices": ["x"]}, checkpoints)

@@ -20,7 +20,8 @@ import yaml
 
 from learnscope.__main__ import main
 from learnscope.errors import ConfigError
-from learnscope.params import Params, RunSpec, TrainConfig, load_params, run_name
+from learnscope.params import Params, load_params
+from learnscope.runspec import RunSpec, TrainConfig, run_name
 
 DEFAULT = Path(__file__).resolve().parents[1] / "params.yaml"
 

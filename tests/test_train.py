@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import filecmp
-import inspect
 import functools
+import inspect
 import re
 from pathlib import Path
 
@@ -26,10 +26,10 @@ from learnscope import data, store
 from learnscope import train as train_module
 from learnscope.errors import DivergenceError
 from learnscope.models import MLPConfig
-from learnscope.params import RunSpec
 from learnscope.resume import TrainState
-from learnscope.train import (checkpoints_to_xarray, curves_to_xarray, evaluate, seed_for, train, train_group_run,
-                              weight_var)
+from learnscope.run_files import checkpoints_to_xarray, curves_to_xarray, weight_var
+from learnscope.runspec import RunSpec
+from learnscope.train import evaluate, seed_for, train, train_group_run
 
 KIND = "binary"
 DATASET = "data/tiny/parity.nc"

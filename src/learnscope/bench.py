@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from learnscope import data
 from learnscope.features.agop import agop
 from learnscope.models import MLPConfig
-from learnscope.params import ComputeConfig, RunSpec, TrainConfig
+from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
 from learnscope.tasks import SparseParity
 from learnscope.train import setup_compute, train, train_group
 

@@ -8,7 +8,7 @@ import os
 
 from learnscope import store
 from learnscope.config import from_json, to_data
-from learnscope.params import RunSpec
+from learnscope.runspec import RunSpec
 
 
 def merge_metrics(study_metrics: dict[str, str]) -> dict:

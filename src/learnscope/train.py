@@ -26,20 +26,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import xarray as xr
 from tqdm import tqdm
 
 from learnscope import data, metrics, store
 from learnscope.errors import DivergenceError
-from learnscope.params import ComputeConfig, RunSpec, TrainConfig
 from learnscope.optim import MemberAdam, MemberSGD
 from learnscope.resume import GroupState, TrainState, load_state, save_state
+from learnscope.run_files import checkpoints_to_xarray, curves_to_xarray
+from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
 
 log = logging.getLogger(__name__)
-
-# Columns of TrainState.curves after the step, in the order _record appends them.
-CURVE_COLUMNS = ("train_loss", "train_acc", "test_loss", "test_acc")
-
 
 def seed_for(seed: int, stream: str) -> int:
     """An independent 63-bit seed for one named use (``init``, ``batch``...) of a run's seed."""
@@ -167,7 +163,7 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the sum keeps every member's gradient its own
         if state.diverged:
-            _stop(model, optimizer, state, new, step)
+            _stop(model, optimizer, state, new)
         optimizer.step()
         state.step = step + 1
         if step % max(1, cfg.steps // 10) == 0:
@@ -197,7 +193,7 @@ def _diverging(specs: list[RunSpec], values: torch.Tensor, step: int, what: str,
 
 
 @torch.no_grad()
-def _stop(model, optimizer, state: GroupState, new: list[int], step: int) -> None:
+def _stop(model, optimizer, state: GroupState, new: list[int]) -> None:
     """Freeze stopped members: zero lr and gradients; newly stopped ones go back to their
     last snapshot (their weights may already be inf)."""
     members = sorted(state.diverged)
@@ -219,8 +215,8 @@ def _record(specs, model, optimizer, kind, tensors, step, do_eval, do_snapshot, 
         te = evaluate_members(model, kind, tensors["x_test"], tensors["y_test"])
         new = _diverging(specs, torch.from_numpy(tr[:, 0] + te[:, 0]), step, "evaluation loss", state)
         if new:
-            _stop(model, optimizer, state, new, step)
-        state.curves.append((step, np.concatenate([tr, te], axis=1)))  # (E, 4) in CURVE_COLUMNS order
+            _stop(model, optimizer, state, new)
+        state.curves.append((step, np.concatenate([tr, te], axis=1)))  # (E, 4): run_files.CURVE_COLUMNS
     if do_snapshot:
         state.snapshots.append((step, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))
 
@@ -235,49 +231,6 @@ def split_group_state(model, state: GroupState) -> list[TrainState]:
                        snapshots=[(step, model.split_state(stacked, e)) for step, stacked in state.snapshots],
                        diverged_at=state.diverged.get(e))
             for e in range(model.n_members)]
-
-
-# ---- files ------------------------------------------------------------------------------
-def weight_var(torch_name: str) -> tuple[str, callable]:
-    """``layers.0.weight`` -> (``l0_weight``, dims (l0_out, l0_in)); other names stay generic."""
-    parts = torch_name.split(".")
-    if len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit():
-        prefix = f"l{parts[1]}"
-        return f"{prefix}_{parts[2]}", lambda ndim: (f"{prefix}_out", f"{prefix}_in")[:ndim]
-    var = torch_name.replace(".", "_")
-    return var, lambda ndim: tuple(f"{var}_d{j}" for j in range(ndim))
-
-
-def checkpoints_to_xarray(spec: RunSpec, state: TrainState) -> xr.Dataset:
-    """One float32 variable per parameter tensor with dims (step, ...), attr ``torch_name``."""
-    steps = np.array([s for s, _ in state.snapshots], dtype=np.int64)
-    variables = {}
-    for torch_name in state.snapshots[0][1]:
-        var, dims = weight_var(torch_name)
-        stacked = np.stack([w[torch_name].numpy() for _, w in state.snapshots]).astype(np.float32)
-        variables[var] = (("step",) + dims(stacked.ndim - 1), stacked,
-                          {"long_name": f"parameter {torch_name}", "torch_name": torch_name})
-    return xr.Dataset(variables, coords={"step": ("step", steps, {"long_name": "optimizer step"})},
-                      attrs={"run": spec.name, **_divergence_attr(state)})
-
-
-def _divergence_attr(state: TrainState) -> dict[str, int]:
-    """``diverged_at_step``: the step a stopped run diverged at (-1: it did not)."""
-    return {"diverged_at_step": -1 if state.diverged_at is None else int(state.diverged_at)}
-
-
-def curves_to_xarray(spec: RunSpec, state: TrainState, kind: str) -> xr.Dataset:
-    rows = np.array(state.curves, dtype=np.float64)
-    loss_name = "cross-entropy" if kind == "multiclass" else "mean squared error"
-    acc_rule = {"binary": "sign agreement", "multiclass": "argmax agreement",
-                "regression": f"|prediction - label| < {metrics.REGRESSION_TOLERANCE}"}[kind]
-    ds = xr.Dataset(coords={"step": ("step", rows[:, 0].astype(np.int64), {"long_name": "optimizer step"})},
-                    attrs={"run": spec.name, **_divergence_attr(state)})
-    for j, name in enumerate(CURVE_COLUMNS, start=1):
-        split, what = name.split("_")
-        long_name = f"{split} {loss_name}" if what == "loss" else f"{split} accuracy ({acc_rule})"
-        ds[name] = ("step", rows[:, j], {"long_name": long_name, "units": "1"})
-    return ds
 
 
 def train_group_run(specs: list[RunSpec], dataset_path: str, checkpoints_paths: list[str],

@@ -17,7 +17,8 @@ from learnscope.features.agop import agop, ensemble_agop
 from learnscope.features.extract import batched_measures, load_ensemble, load_model, measure_group
 from learnscope.features.spectra import singular_values, stable_rank
 from learnscope.params import FeaturesConfig
-from learnscope.train import checkpoints_to_xarray, evaluate, train_group
+from learnscope.run_files import checkpoints_to_xarray
+from learnscope.train import evaluate, train_group
 
 CPU = torch.device("cpu")
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from learnscope.params import ComputeConfig, load_params
+from learnscope.params import load_params
+from learnscope.runspec import ComputeConfig
 from learnscope.studies import leap as study
+from learnscope.studies import leap_metrics
 
 LEAP = {
     "seeds": [0, 1], "dims": [8, 16, 32], "c": [0.5, 1.0], "width": 16, "threshold": 0.1,
@@ -79,9 +81,10 @@ def test_summary_recovers_slopes_best_c_drops_and_order(cfg):
     assert np.isnan(summary["samples_to_threshold"].sel(target="stairs", c=1.0)).all()  # not in its grid
     assert (summary["n_drops"].sel(target="stairs", c=0.5) == 3).all()
     assert (summary["n_drops"].sel(target="stairs", c=1.0) == -1).all()
-    metrics = study.metrics(summary)
+    metrics = leap_metrics.metrics(summary)
     assert metrics["slope_stairs"] == pytest.approx(1.0, abs=0.1)
     assert metrics["plateaus_staircase"] == 3 and metrics["plateaus_expected_staircase"] == 3
+    assert metrics["fourier_order_staircase"] == 1.0
     detail = metrics["detail"]["targets"]["stairs"]
     assert detail["fourier_in_leap_order_frac"] == 1.0 and detail["runs_never_reached"] == 0
     assert detail["drop_coords_at_largest_d"][0] == ["0", "1", "2"]
@@ -93,7 +96,7 @@ def test_runs_that_never_learn_give_null_not_a_number(cfg):
         far = 1e12 if spec.task_name.startswith("parity3") else 100 * spec.task.n_bits
         runs[spec.name] = _fake_run(spec, far, [far] * len(spec.task.monomials))
     summary = study.summarise("leap", cfg, runs)
-    metrics = study.metrics(summary)
+    metrics = leap_metrics.metrics(summary)
     assert metrics["slope_parity3"] is None
     assert metrics["detail"]["targets"]["parity3"]["runs_never_reached"] == 12
 
@@ -107,6 +110,6 @@ def test_first_reach_crossing_and_fit():
     d = np.array([8.0, 16, 32, 64])
     assert study.fit_slope(d, 3 * d**2.5)[0] == pytest.approx(2.5)
     assert np.isnan(study.fit_slope(d, np.array([1.0, np.nan, np.nan, np.nan]))[0])
-    assert study.in_leap_order(np.array([1.0, 2.0, 3.0]), [(0,), (0, 1), (0, 1, 2)])
-    assert not study.in_leap_order(np.array([2.0, 1.0, 3.0]), [(0,), (0, 1), (0, 1, 2)])
-    assert not study.in_leap_order(np.array([1.0, np.nan, 3.0]), [(0,), (0, 1), (0, 1, 2)])
+    assert leap_metrics.in_leap_order(np.array([1.0, 2.0, 3.0]), [(0,), (0, 1), (0, 1, 2)])
+    assert not leap_metrics.in_leap_order(np.array([2.0, 1.0, 3.0]), [(0,), (0, 1), (0, 1, 2)])
+    assert not leap_metrics.in_leap_order(np.array([1.0, np.nan, 3.0]), [(0,), (0, 1), (0, 1, 2)])

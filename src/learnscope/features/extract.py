@@ -21,16 +21,17 @@ import numpy as np
 import torch
 import xarray as xr
 
-from learnscope import data, store
+from learnscope import data, metrics, store
 from learnscope.config import to_json
 from learnscope.features import nfa
 from learnscope.features.agop import ensemble_agop
 from learnscope.features.fourier import fourier_coefficients
 from learnscope.features.spectra import (batched_singular_values, coordinate_mass,
                                          stable_ranks_from_singular_values)
-from learnscope.params import FeaturesConfig, RunSpec
-from learnscope import metrics
-from learnscope.train import evaluate_members, setup_compute, weight_var
+from learnscope.params import FeaturesConfig
+from learnscope.run_files import weight_var
+from learnscope.runspec import RunSpec
+from learnscope.train import evaluate_members, setup_compute
 
 log = logging.getLogger(__name__)
 

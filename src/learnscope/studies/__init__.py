@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from learnscope.studies import leap, leap_figures, parity, parity_figures
+from learnscope.studies import leap, leap_figures, leap_metrics, parity, parity_figures
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +26,6 @@ class Study:
 
 STUDIES: dict[str, Study] = {
     "parity": Study(parity.summarise, parity.metrics, parity_figures.FIGURES, parity_figures.save_all),
-    "leap": Study(leap.summarise, leap.metrics, leap_figures.FIGURES, leap_figures.save_all,
+    "leap": Study(leap.summarise, leap_metrics.metrics, leap_figures.FIGURES, leap_figures.save_all,
                   run_artefacts=("curves.nc", "features.nc"), measures=("fourier",)),
 }

@@ -19,7 +19,8 @@ import numpy as np
 import xarray as xr
 
 from learnscope.features.nfa import MAIN_CONVENTION
-from learnscope.params import StudyConfig, run_name
+from learnscope.params import StudyConfig
+from learnscope.runspec import run_name
 
 MAIN = dict(zip(("weight_form", "agop_power", "metric"), MAIN_CONVENTION))
 

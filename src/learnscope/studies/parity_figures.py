@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 
 from learnscope import store
-from learnscope.params import run_name
+from learnscope.runspec import run_name
 from learnscope.studies.plotting import band, figure, symlog_steps
 
 FIGURES = ("loss_curves.png", "nfa.png", "agop_nfm.png", "stable_rank.png", "fidelity.png")

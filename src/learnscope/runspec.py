@@ -1,0 +1,146 @@
+"""What one training run needs: its compute, its training recipe and its ``RunSpec``.
+
+A ``RunSpec`` carries everything a run needs, so a rule's ``params:`` (tracked by
+Snakemake) is exactly the run's configuration; ``learnscope.params`` builds them from
+params.yaml.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import numpy as np
+import torch
+
+from learnscope.config import from_json, require, to_json
+from learnscope.errors import ConfigError
+from learnscope.models import ModelConfig
+from learnscope.tasks.base import Task
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ComputeConfig:
+    """Where and how computations run.
+
+    Attributes:
+        device: ``auto`` (CUDA when present, else CPU), ``cpu`` or ``cuda``.
+        threads: torch intra-op threads per job; byte-identity holds for a fixed value.
+    """
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int = 1
+
+    def check(self, path: str) -> None:
+        require(self.threads >= 1, f"{path}.threads", f"= {self.threads} must be >= 1")
+
+    def torch_device(self) -> torch.device:
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ConfigError("params.yaml: compute.device asks for CUDA but no CUDA device is available; "
+                              "use auto or cpu")
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """One training recipe.
+
+    Attributes:
+        optimizer: ``sgd`` (with ``momentum``) or ``adam``.
+        lr: learning rate.
+        momentum: SGD momentum (ignored by Adam; must then be 0).
+        weight_decay: L2 weight decay (coupled, as in torch's SGD and Adam).
+        batch_size: minibatch size; minibatches are drawn with replacement.
+        steps: optimizer steps.
+        n_snapshots: checkpoints kept, at log-spaced steps including 0 and ``steps``.
+        eval_every: train/test loss and accuracy are recorded every this many steps.
+        eval_log_points: if > 0, record them instead at this many log-spaced steps (plus
+            0 and the last): the same relative resolution early and late in training.
+        online: draw fresh samples from the task every step (samples seen = steps x
+            batch_size) instead of minibatches of the fixed training set.
+        on_divergence: ``fail`` (a NaN/inf loss stops the job, naming the run and step) or
+            ``stop`` (for learning-rate grids: that run stops training at that step; its
+            weights stay those of its last snapshot, its curves and features are NaN from
+            that step on, and its files carry the step in the ``diverged_at_step`` attr).
+    """
+
+    optimizer: Literal["sgd", "adam"] = "adam"
+    lr: float
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    batch_size: int = 64
+    steps: int
+    n_snapshots: int = 40
+    eval_every: int = 50
+    eval_log_points: int = 0
+    online: bool = False
+    on_divergence: Literal["fail", "stop"] = "fail"
+
+    def check(self, path: str) -> None:
+        require(self.lr > 0, f"{path}.lr", f"= {self.lr} must be > 0")
+        require(self.steps >= 1, f"{path}.steps", f"= {self.steps} must be >= 1")
+        require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
+        require(self.n_snapshots >= 2, f"{path}.n_snapshots", "must be >= 2 (step 0 and the end)")
+        require(self.eval_every >= 1, f"{path}.eval_every", "must be >= 1")
+        require(self.eval_log_points >= 0, f"{path}.eval_log_points", "must be >= 0")
+        require(self.weight_decay >= 0, f"{path}.weight_decay", "must be >= 0")
+        require(self.optimizer == "sgd" or self.momentum == 0, f"{path}.momentum",
+                "applies to sgd only; set it to 0.0 with adam")
+
+    @property
+    def snapshot_steps(self) -> np.ndarray:
+        """Log-spaced steps with 0 and ``steps`` included; fewer if ``steps`` is small."""
+        return log_steps(self.steps, self.n_snapshots)
+
+    @property
+    def eval_steps(self) -> np.ndarray:
+        """Every ``eval_every`` steps and the last, or ``eval_log_points`` log-spaced steps
+        (the features stage measures every snapshot)."""
+        if self.eval_log_points:
+            return log_steps(self.steps, self.eval_log_points + 1)
+        return np.unique(np.append(np.arange(0, self.steps + 1, self.eval_every), self.steps))
+
+
+def log_steps(steps: int, n: int) -> np.ndarray:
+    """Step 0 and n - 1 log-spaced steps from 1 to ``steps``, rounded (fewer where they coincide)."""
+    logspaced = np.geomspace(1, steps, n - 1) if n > 2 else []
+    return np.unique(np.concatenate([[0], np.round(logspaced), [steps]]).astype(np.int64))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunSpec:
+    """Everything one training run needs; ``name`` is its folder under results/runs/."""
+
+    study: str
+    task_name: str
+    task: Task
+    model: ModelConfig
+    width: int
+    seed: int
+    train: TrainConfig
+    compute: ComputeConfig
+    tag: str = ""
+
+    @property
+    def name(self) -> str:
+        return run_name(self.study, self.task_name, self.width, self.seed, self.tag)
+
+    @property
+    def group(self) -> str:
+        """Runs of one group train as one batched model: the name without tag and seed."""
+        return f"{self.study}-{self.task_name}-w{self.width}"
+
+    def to_json(self) -> str:
+        return to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunSpec":
+        return from_json(cls, text, "run spec")
+
+
+def run_name(study: str, task_name: str, width: int, seed: int, tag: str = "") -> str:
+    """``<study>-<task>-w<width>[-<tag>]-s<seed>``; the tag tells runs of a group apart
+    beyond their seed (the leap study's ``c0.5``)."""
+    return f"{study}-{task_name}-w{width}{'-' + tag if tag else ''}-s{seed}"
