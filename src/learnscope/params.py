@@ -19,7 +19,7 @@ import yaml
 from learnscope.config import build, require
 from learnscope.errors import ConfigError
 from learnscope.models import ModelConfig
-from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
+from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig, run_name
 from learnscope.tasks.base import Task
 
 
@@ -224,12 +224,20 @@ class LeapStudyConfig:
     def runs(self, study: str, compute: ComputeConfig) -> list[RunSpec]:
         return [RunSpec(study=study, task_name=task_label(target, d), task=self.tasks[task_label(target, d)],
                         model=self.model, width=self.width, seed=seed, train=self.recipe(target, d, c),
-                        compute=compute, tag=f"c{c:g}")
+                        compute=compute, tag=c_tag(c))
                 for target in self.targets for d in self.dims for c in self.grid(target) for seed in self.seeds]
+
+    def run_name(self, study: str, target: str, d: int, c: float, seed: int) -> str:
+        return run_name(study, task_label(target, d), self.width, seed, c_tag(c))
 
 
 def task_label(target: str, d: int) -> str:
     return f"{target}_d{d}"
+
+
+def c_tag(c: float) -> str:
+    """The run-name tag of a learning-rate factor: ``c0.5``, ``c1``."""
+    return f"c{c:g}"
 
 
 STUDIES = ("parity", "leap")

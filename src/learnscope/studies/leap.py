@@ -24,7 +24,6 @@ import xarray as xr
 
 from learnscope.features.plateaus import coordinates_gained, find_drops
 from learnscope.params import LeapStudyConfig
-from learnscope.runspec import ComputeConfig
 from learnscope.tasks.leap import leap, n_leaps
 
 MAX_DROPS = 6
@@ -108,14 +107,12 @@ def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dat
     """The study's table: per-run measurements on (target, d, c, seed), best runs and slopes."""
     targets, dims, cs, seeds = list(cfg.targets), list(cfg.dims), list(cfg.all_c), list(cfg.seeds)
     support = _support(cfg)
-    specs = {(s.task_name, s.train.lr, s.seed): s.name for s in cfg.runs(study, ComputeConfig())}
     views = {}
     for t in targets:
         for d in dims:
             for c in cfg.grid(t):
                 for seed in seeds:
-                    spec_key = (f"{t}_d{d}", cfg.recipe(t, d, c).lr, seed)
-                    r = runs[specs[spec_key]]
+                    r = runs[cfg.run_name(study, t, d, c, seed)]
                     views[t, d, c, seed] = _run_views(r["curves"], r["features"], cfg.train.batch_size, support,
                                                       cfg.threshold)
     n_eval = max(len(v["eval_samples"]) for v in views.values())
