@@ -207,3 +207,17 @@ def test_stopped_runs_write_the_step_and_features_mask_it(lr_grid, tiny_tensors)
     assert np.isnan(masked["test_loss"][steps >= bad.diverged_at]).all()
     assert np.isnan(masked["coord_mass"][steps >= bad.diverged_at]).all()
     assert (masked["coord_mass"][steps < bad.diverged_at] == 1).all() and masked["_matrices"] == ["x"]
+
+
+def test_a_member_that_is_not_finite_at_step_0_fails_even_with_stop(lr_grid, tiny_tensors, monkeypatch):
+    """There is no earlier snapshot to stop at, so the run is named as with ``fail``."""
+    real = train_module.evaluate_members
+
+    def evaluate_members(model, kind, x, y):
+        out = real(model, kind, x, y)
+        out[1, 0] = np.nan
+        return out
+
+    monkeypatch.setattr(train_module, "evaluate_members", evaluate_members)
+    with pytest.raises(DivergenceError, match=lr_grid[1].name + r": evaluation loss is nan at step 0"):
+        train_group(lr_grid, tiny_tensors, KIND)

@@ -181,7 +181,7 @@ def _diverging(specs: list[RunSpec], values: torch.Tensor, step: int, what: str,
     """Members whose ``values`` just became NaN/inf. With ``on_divergence: fail`` raise
     DivergenceError naming every such run; with ``stop`` return them (to ``_stop``)."""
     bad = [e for e in (~torch.isfinite(values)).nonzero().flatten().tolist() if e not in state.diverged]
-    if bad and specs[0].train.on_divergence == "fail":
+    if bad and (specs[0].train.on_divergence == "fail" or not state.snapshots):  # no snapshot to stop at
         runs = ", ".join(specs[e].name for e in bad)
         raise DivergenceError(f"run {runs}: {what} is {values[bad[0]].item()} at step {step}; "
                               f"lower train.lr or the init scale")
