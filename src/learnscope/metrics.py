@@ -10,6 +10,7 @@ Task kinds:
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -51,3 +52,10 @@ def correct(kind: str, pred, y) -> torch.Tensor:
 def accuracy(kind: str, pred, y) -> float:
     """Fraction of predictions that count as correct (see ``correct``)."""
     return float(correct(kind, pred, y).double().mean())
+
+
+def member_loss_and_accuracy(kind: str, out: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """(E, 2) float64 loss and accuracy of each ensemble member from its outputs (E, n, c)."""
+    losses = loss(kind, out, y).double()
+    accs = correct(kind, predict_labels(kind, out), y).double().mean(-1)
+    return torch.stack([losses, accs], dim=1).cpu().numpy()

@@ -90,10 +90,7 @@ def evaluate(model: torch.nn.Module, kind: str, x: torch.Tensor, y: torch.Tensor
 @torch.no_grad()
 def evaluate_members(model: torch.nn.Module, kind: str, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
     """(E, 2) loss and accuracy of every ensemble member on the whole of the shared (x, y)."""
-    out = model(x)  # (E, n, c)
-    losses = metrics.loss(kind, out, y)
-    accs = metrics.correct(kind, metrics.predict_labels(kind, out), y).double().mean(-1)
-    return torch.stack([losses.double(), accs], dim=1).cpu().numpy()
+    return metrics.member_loss_and_accuracy(kind, model(x), y)
 
 
 def group_name(specs: list[RunSpec]) -> str:

@@ -79,9 +79,7 @@ def batched_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]], tenso
         parts["train"].append(evaluate_members(model, kind, tensors["x_train"], tensors["y_train"]))
         with torch.no_grad():
             out = model(tensors["x_test"])  # (E, n, c)
-        losses = metrics.loss(kind, out, tensors["y_test"]).double()
-        accs = metrics.correct(kind, metrics.predict_labels(kind, out), tensors["y_test"]).double().mean(-1)
-        parts["test"].append(torch.stack([losses, accs], dim=1).cpu().numpy())
+        parts["test"].append(metrics.member_loss_and_accuracy(kind, out, tensors["y_test"]))
         if fourier_sets:
             parts["fourier"].append(fourier_coefficients(out[..., 0], tensors["x_test"], fourier_sets).cpu())
     return {"train": np.concatenate(parts["train"]), "test": np.concatenate(parts["test"]),
