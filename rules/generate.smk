@@ -1,4 +1,7 @@
+# Datasets first (seconds each): the group jobs' priorities only order jobs that are ready,
+# so the longest group can start first only once its dataset exists.
 rule generate:
+    priority: 100
     input:
         code=CORE,
         script="scripts/generate.py",
