@@ -71,13 +71,19 @@ def _median_seed(summary: xr.Dataset, target, d) -> int:
     return int(summary["seed"].values[order[(order.size - 1) // 2]])
 
 
-def loss_curves(summary: xr.Dataset):
-    """Test loss of each seed's best-c run at the largest d, drops marked, threshold dashed."""
+def _panels(summary: xr.Dataset, x_var: str):
+    """(figure, [(ax, target, d, x, runs)]): one panel per target at the largest d, with the
+    samples axis ``x_var`` there and each seed's best run (``best_runs``) there."""
     fig, axes = figure(summary.sizes["target"])
     d, runs = summary["d"].max().item(), best_runs(summary)
-    for ax, target in zip(axes, summary["target"].values):
-        x_all = summary["eval_samples"].sel(target=target, d=d).values
-        run = runs.sel(target=target, d=d)
+    return fig, d, [(ax, target, summary[x_var].sel(target=target, d=d).values, runs.sel(target=target, d=d))
+                    for ax, target in zip(axes, summary["target"].values)]
+
+
+def loss_curves(summary: xr.Dataset):
+    """Test loss of each seed's best-c run at the largest d, drops marked, threshold dashed."""
+    fig, d, panels = _panels(summary, "eval_samples")
+    for ax, target, x_all, run in panels:
         _per_seed(ax, x_all, run, "test_loss", positive=True)
         initial = float(nanmedian(run["test_loss"].isel(eval=0).values))
         if np.isfinite(initial) and initial > 0:
@@ -122,11 +128,10 @@ def samples_vs_d(summary: xr.Dataset):
 
 def coord_mass(summary: xr.Dataset):
     """First-layer weight mass per coordinate over training for the median seed at the largest d."""
-    fig, axes = figure(summary.sizes["target"])
-    d, runs = summary["d"].max().item(), best_runs(summary)
-    for ax, target in zip(axes, summary["target"].values):
+    fig, d, panels = _panels(summary, "snapshot_samples")
+    for ax, target, x_all, runs in panels:
         seed = _median_seed(summary, target, d)
-        run, x_all = runs.sel(target=target, d=d, seed=seed), summary["snapshot_samples"].sel(target=target, d=d).values
+        run = runs.sel(seed=seed)
         for coord in summary["coord"].values:
             ax.plot(*_finite(x_all, run["coord_mass"].sel(coord=coord).values, positive=True), label=str(coord))
         for at, coords in zip(run["drop_samples"].values, run["drop_coords"].values):
@@ -145,10 +150,8 @@ def coord_mass(summary: xr.Dataset):
 
 def stable_rank(summary: xr.Dataset):
     """Stable rank of W1_t − W1_0 for each seed's best-c run at the largest d, drops marked."""
-    fig, axes = figure(summary.sizes["target"])
-    d, runs = summary["d"].max().item(), best_runs(summary)
-    for ax, target in zip(axes, summary["target"].values):
-        x_all, run = summary["snapshot_samples"].sel(target=target, d=d).values, runs.sel(target=target, d=d)
+    fig, d, panels = _panels(summary, "snapshot_samples")
+    for ax, target, x_all, run in panels:
         _per_seed(ax, x_all, run, "stable_rank")
         _samples_axis(ax, x_all)
         ax.set_ylabel("stable rank of W1_t − W1_0")
@@ -159,11 +162,9 @@ def stable_rank(summary: xr.Dataset):
 
 def fourier(summary: xr.Dataset):
     """The network's Fourier coefficient on each target monomial over training, band over seeds."""
-    fig, axes = figure(summary.sizes["target"])
-    d, runs = summary["d"].max().item(), best_runs(summary)
-    for ax, target in zip(axes, summary["target"].values):
-        x_all = summary["snapshot_samples"].sel(target=target, d=d).values
-        run = runs["fourier"].sel(target=target, d=d)
+    fig, d, panels = _panels(summary, "snapshot_samples")
+    for ax, target, x_all, runs in panels:
+        run = runs["fourier"]
         for monomial, name in zip(summary["monomial"].values, summary["monomial_name"].sel(target=target).values):
             if not name:
                 continue  # padding
