@@ -43,6 +43,21 @@ TINY = {
         "model": {"name": "mlp", "depth": 1, "activation": "relu", "parametrization": "mean_field"},
         "train": {"optimizer": "sgd", "batch_size": 2, "n_snapshots": 8, "n_evals": 40},
     },
+    "algebra": {
+        "seeds": [0, 1],
+        "margin": {"task": {"family": "modular_addition", "p": 5},
+                   "model": {"name": "mlp", "activation": "quadratic", "bias": False}, "width": 16,
+                   "train": {"lr": 1.0e-2, "neuron_penalty": 1.0e-4, "full_batch": True, "steps": 60,
+                             "n_snapshots": 5, "eval_every": 10}},
+        "irreps": {"task": {"family": "group_composition", "group": "symmetric:3"},
+                   "model": {"name": "mlp", "activation": "quadratic", "bias": False}, "width": 16,
+                   "train": {"lr": 1.0e-2, "neuron_penalty": 1.0e-4, "full_batch": True, "steps": 60,
+                             "n_snapshots": 5, "eval_every": 10}},
+        "grokking": {"task": {"family": "modular_addition", "p": 7, "train_fraction": 0.5},
+                     "model": {"name": "embed_mlp", "embed_dim": 8}, "width": 16,
+                     "train": {"optimizer": "adamw", "lr": 1.0e-2, "weight_decay": 1.0, "betas": [0.9, 0.98],
+                               "full_batch": True, "steps": 60, "n_snapshots": 5, "eval_log_points": 20}},
+    },
 }
 
 pytestmark = pytest.mark.pipeline
@@ -135,6 +150,23 @@ def test_leap_study_runs_without_trees_and_reports_its_keys(repo: Path):
             "rank_final_staircase"} <= set(metrics)
     assert metrics["plateaus_expected_staircase"] == 3
     assert all((repo / "results/studies/leap" / f).exists() for f in ("summary.nc", "samples_vs_d.png"))
+
+
+def test_algebra_study_measures_groups_and_reports_its_keys(repo: Path):
+    """Group-table runs get margins and irrep energies; missing experiments give null keys."""
+    features = xr.open_dataset(repo / "results/runs/algebra-margin-w16-s1/features.nc")
+    assert features.attrs["measures"] == "group" and features.attrs["group"] == "C5"
+    assert features["irrep_energy_u"].dims == ("step", "neuron", "irrep")
+    assert features["irrep"].values.tolist() == ["trivial", "rot1", "rot2"]
+    assert "normalised_margin" in features
+    grok = xr.open_dataset(repo / "results/runs/algebra-grokking-w16-s0/features.nc")
+    assert "irrep_energy_embed" in grok and "normalised_margin" not in grok
+    metrics = json.loads((repo / "results/metrics.json").read_text())["algebra"]
+    assert {"single_freq_frac", "freq_coverage", "margin_ratio", "irrep_frac", "grok_delay_ratio",
+            "parity_support_frac"} <= set(metrics)
+    assert metrics["parity_support_frac"] is None  # no parity experiment in TINY
+    assert 0 < metrics["single_freq_frac"] <= 1 and metrics["margin_ratio"] is not None
+    assert all((repo / "results/studies/algebra" / f).exists() for f in ("summary.nc", "grokking.png"))
 
 
 def test_second_run_does_nothing_and_tools_agree(repo: Path):

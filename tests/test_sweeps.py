@@ -41,14 +41,16 @@ def test_a_learning_rate_grid_trains_as_one_ensemble(make_spec, tiny_tensors):
 
 @pytest.mark.parametrize("optimizer, torch_cls, extra", [
     ("sgd", torch.optim.SGD, {"momentum": 0.9, "weight_decay": 1.0e-3}),
-    ("adam", torch.optim.Adam, {"weight_decay": 1.0e-3}),
+    ("adam", torch.optim.Adam, {"weight_decay": 1.0e-3, "betas": (0.9, 0.98)}),
+    ("adamw", torch.optim.AdamW, {"weight_decay": 1.0, "betas": (0.9, 0.98)}),
 ])
 def test_member_optimizers_follow_torch(optimizer, torch_cls, extra):
     torch.manual_seed(0)
     p0 = torch.randn(3, 4, 5)
     lrs = torch.tensor([0.1, 0.01, 0.001])
     mine = torch.nn.Parameter(p0.clone())
-    ours = (MemberSGD if optimizer == "sgd" else MemberAdam)([mine], lr=lrs, **extra)
+    ours = MemberSGD([mine], lr=lrs, **extra) if optimizer == "sgd" else \
+        MemberAdam([mine], lr=lrs, decoupled=optimizer == "adamw", **extra)
     refs = [torch.nn.Parameter(p0[e].clone()) for e in range(3)]
     theirs = [torch_cls([r], lr=float(lrs[e]), **extra) for e, r in enumerate(refs)]
     for _ in range(20):

@@ -22,6 +22,7 @@ def loss(kind: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean loss over samples: ``out`` (..., n, c), ``y`` (..., n) -> (...); leading axes
     (e.g. ensemble members) are kept, so summing members keeps each one's gradient exact."""
     if kind == "multiclass":
+        y = y.expand(out.shape[:-1])  # labels shared by every member
         per_sample = F.cross_entropy(out.flatten(0, -2), y.flatten(), reduction="none").view(y.shape)
     else:
         per_sample = (out[..., 0] - y) ** 2

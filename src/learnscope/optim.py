@@ -39,11 +39,13 @@ class MemberSGD(Optimizer):
 
 
 class MemberAdam(Optimizer):
-    """Adam (Kingma & Ba 2015, as torch.optim.Adam) with a per-member learning rate."""
+    """Adam (Kingma & Ba 2015, as torch.optim.Adam) with a per-member learning rate;
+    ``decoupled=True`` is AdamW (as torch.optim.AdamW: p *= 1 - lr * weight_decay first)."""
 
     def __init__(self, params, lr: torch.Tensor, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0):
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+                 eps: float = 1e-8, weight_decay: float = 0.0, decoupled: bool = False):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                                  "decoupled": decoupled})
 
     @torch.no_grad()
     def step(self) -> None:
@@ -52,7 +54,11 @@ class MemberAdam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.add(p, alpha=group["weight_decay"]) if group["weight_decay"] else p.grad
+                g = p.grad
+                if group["weight_decay"] and group["decoupled"]:
+                    p.mul_(1 - _per_member(group["lr"], p) * group["weight_decay"])
+                elif group["weight_decay"]:
+                    g = g.add(p, alpha=group["weight_decay"])
                 state = self.state[p]
                 if not state:
                     state["step"] = torch.zeros((), dtype=torch.float32)

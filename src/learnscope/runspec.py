@@ -48,11 +48,20 @@ class TrainConfig:
     """One training recipe.
 
     Attributes:
-        optimizer: ``sgd`` (with ``momentum``) or ``adam``.
+        optimizer: ``sgd`` (with ``momentum``), ``adam`` or ``adamw`` (Adam with decoupled
+            weight decay, Loshchilov & Hutter 2019, as torch.optim.AdamW).
         lr: learning rate.
-        momentum: SGD momentum (ignored by Adam; must then be 0).
-        weight_decay: L2 weight decay (coupled, as in torch's SGD and Adam).
+        momentum: SGD momentum (must be 0 with Adam and AdamW).
+        betas: Adam's and AdamW's moment decay rates (beta1, beta2).
+        weight_decay: L2 weight decay: coupled (added to the gradient, as torch's SGD and
+            Adam) for ``sgd`` and ``adam``, decoupled (p -= lr * weight_decay * p) for ``adamw``.
+        neuron_penalty: λ of the per-neuron norm penalty λ Σ_j ‖θ_j‖^ν added to the loss,
+            θ_j = (incoming weights, outgoing weights) of hidden neuron j and ν the neuron's
+            homogeneity degree (``MLPConfig.neuron_degree``: 3 for a quadratic activation,
+            the L_{2,3} penalty of Morwani et al. 2024). 0 = none. The curves' losses are
+            the data loss alone.
         batch_size: minibatch size; minibatches are drawn with replacement.
+        full_batch: every step uses the whole training set (``batch_size`` is ignored).
         steps: optimizer steps.
         n_snapshots: checkpoints kept, at log-spaced steps including 0 and ``steps``.
         eval_every: train/test loss and accuracy are recorded every this many steps.
@@ -66,11 +75,14 @@ class TrainConfig:
             that step on, and its files carry the step in the ``diverged_at_step`` attr).
     """
 
-    optimizer: Literal["sgd", "adam"] = "adam"
+    optimizer: Literal["sgd", "adam", "adamw"] = "adam"
     lr: float
     momentum: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
+    neuron_penalty: float = 0.0
     batch_size: int = 64
+    full_batch: bool = False
     steps: int
     n_snapshots: int = 40
     eval_every: int = 50
@@ -86,8 +98,11 @@ class TrainConfig:
         require(self.eval_every >= 1, f"{path}.eval_every", "must be >= 1")
         require(self.eval_log_points >= 0, f"{path}.eval_log_points", "must be >= 0")
         require(self.weight_decay >= 0, f"{path}.weight_decay", "must be >= 0")
+        require(self.neuron_penalty >= 0, f"{path}.neuron_penalty", "must be >= 0")
+        require(all(0 <= b < 1 for b in self.betas), f"{path}.betas", f"= {list(self.betas)} must be in [0, 1)")
+        require(not (self.full_batch and self.online), f"{path}.full_batch", "and online exclude each other")
         require(self.optimizer == "sgd" or self.momentum == 0, f"{path}.momentum",
-                "applies to sgd only; set it to 0.0 with adam")
+                f"applies to sgd only; set it to 0.0 with {self.optimizer}")
 
     @property
     def snapshot_steps(self) -> np.ndarray:
@@ -101,6 +116,13 @@ class TrainConfig:
         if self.eval_log_points:
             return log_steps(self.steps, self.eval_log_points + 1)
         return np.unique(np.append(np.arange(0, self.steps + 1, self.eval_every), self.steps))
+
+
+def check_recipe(model: ModelConfig, train: TrainConfig, path: str) -> None:
+    """Raise ConfigError naming ``{path}.train.neuron_penalty`` when the penalty cannot apply."""
+    require(not train.neuron_penalty or model.neuron_degree is not None, f"{path}.train.neuron_penalty",
+            f"= {train.neuron_penalty} needs homogeneous neurons: model mlp with depth 1, bias false and "
+            "activation relu, quadratic or cubic")
 
 
 def log_steps(steps: int, n: int) -> np.ndarray:

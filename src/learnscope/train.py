@@ -53,8 +53,9 @@ def setup_compute(compute: ComputeConfig) -> torch.device:
 
 def make_optimizer(cfg: TrainConfig, params, lrs: torch.Tensor) -> torch.optim.Optimizer:
     """The recipe's optimizer over stacked ensemble parameters, one learning rate per member."""
-    if cfg.optimizer == "adam":
-        return MemberAdam(params, lr=lrs, weight_decay=cfg.weight_decay)
+    if cfg.optimizer in ("adam", "adamw"):
+        return MemberAdam(params, lr=lrs, betas=cfg.betas, weight_decay=cfg.weight_decay,
+                          decoupled=cfg.optimizer == "adamw")
     return MemberSGD(params, lr=lrs, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
@@ -152,10 +153,14 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
             break
         if online is not None:
             xb, yb = online.batch(step)
+        elif cfg.full_batch:  # shared inputs: the ensemble broadcasts them to every member
+            xb, yb = x, y
         else:
             idx = torch.stack([torch.randint(n, (cfg.batch_size,), generator=g) for g in g_batch]).to(device)
             xb, yb = x[idx], y[idx]
         losses = metrics.loss(kind, model(xb), yb)  # (E,)
+        if cfg.neuron_penalty:
+            losses = losses + neuron_penalty(model, spec.model.neuron_degree, cfg.neuron_penalty)
         new = _diverging(specs, losses.detach(), step, "training loss", state)
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the sum keeps every member's gradient its own
@@ -172,6 +177,13 @@ def train(spec: RunSpec, tensors: dict[str, torch.Tensor], kind: str, resume: Pa
           resume_interval_s: float = 30.0) -> TrainState:
     """Train one run (a group of one)."""
     return train_group([spec], tensors, kind, resume, resume_interval_s)[0]
+
+
+def neuron_penalty(model, degree: int | None, strength: float) -> torch.Tensor:
+    """(E,) λ Σ_j ‖θ_j‖^ν per member (``TrainConfig.neuron_penalty``; ν = ``degree``)."""
+    if degree is None:
+        raise ValueError("train.neuron_penalty needs a model with homogeneous neurons (MLPConfig.neuron_degree)")
+    return strength * model.neuron_sq_norms().pow(degree / 2).sum(-1)
 
 
 def _diverging(specs: list[RunSpec], values: torch.Tensor, step: int, what: str, state: GroupState) -> list[int]:

@@ -7,13 +7,16 @@ import pytest
 
 from learnscope.errors import ConfigError
 from learnscope.metrics import KINDS
-from learnscope.tasks import TASKS, Digits, MultiIndex, SparseParity, Task, get_task_class
+from learnscope.tasks import (TASKS, Digits, GroupComposition, ModularAddition, MultiIndex, SparseParity, Task,
+                              get_task_class)
 
 SIMPLE_TYPES = {int, float, str, bool, tuple[int, ...], tuple[tuple[int, ...], ...], tuple[float, ...]}
 EXAMPLES = {
     "sparse_parity": SparseParity(n_train=8, n_test=4, n_bits=6, k=2),
     "multi_index": MultiIndex(n_train=8, n_test=4, n_bits=4, monomials=((0,), (0, 1))),
     "digits": Digits(n_train=8, n_test=4),
+    "modular_addition": ModularAddition(p=3, train_fraction=0.9),  # 8 of the 9 pairs
+    "group_composition": GroupComposition(group="cyclic:3", train_fraction=0.9),
 }
 
 
@@ -27,7 +30,7 @@ def test_unknown_name_lists_the_known_ones_sorted():
     with pytest.raises(ConfigError) as info:
         get_task_class("parityy", "params.yaml: parity.tasks.foo")
     assert str(info.value) == (
-        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, multi_index, sparse_parity"
+        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, group_composition, modular_addition, multi_index, sparse_parity"
     )
 
 
@@ -51,7 +54,7 @@ def test_every_family_has_a_consistent_interface(name):
     assert task.kind in KINDS
     assert (task.n_outputs == 1) == (task.kind != "multiclass")
     data = task.make_dataset()
-    assert data["x_train"].shape == (8, task.n_inputs) and data["x_test"].shape == (4, task.n_inputs)
+    assert data["x_train"].shape == (8, task.n_inputs) and data["x_test"].shape == (task.n_test, task.n_inputs)
     assert data["support"].shape == (task.n_inputs,)
     assert len(task.feature_names()) == task.n_inputs
     assert isinstance(task.describe(), str) and "\n" not in task.describe()

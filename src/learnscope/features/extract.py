@@ -8,9 +8,13 @@ corr(W0ᵀW0, AGOP_t); per weight matrix the singular values and stable rank of 
 the first layer's weight mass per input coordinate.
 
 Which optional measurements a run gets is its study's choice (``Study.measures``):
-``agop`` (the AGOP, W1ᵀW1, (W1−W0)ᵀ(W1−W0) and the NFA correlations: d x d per snapshot)
-and ``fourier`` (the Fourier coefficient of the network for each monomial of the target,
-on the test set; ``features.fourier``). The file's ``measures`` attr lists them.
+``agop`` (the AGOP, W1ᵀW1, (W1−W0)ᵀ(W1−W0) and the NFA correlations: d x d per snapshot),
+``fourier`` (the Fourier coefficient of the network for each monomial of the target,
+on the test set; ``features.fourier``) and ``group`` (for group-composition tasks: the
+training margin, normalised by Σ_j ‖θ_j‖^ν where the model's neurons are homogeneous, and
+every part of the network that is a function on the group split into irrep energies per
+unit; ``features.algebra``). ``group`` applies to runs of a group task only and is
+skipped for the others of the study. The file's ``measures`` attr lists what was measured.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import xarray as xr
 
 from learnscope import data, metrics, store
 from learnscope.config import to_json
-from learnscope.features import nfa
+from learnscope.features import algebra, nfa
 from learnscope.features.agop import ensemble_agop
 from learnscope.features.fourier import fourier_coefficients
 from learnscope.features.spectra import (batched_singular_values, coordinate_mass,
@@ -31,7 +35,7 @@ from learnscope.features.spectra import (batched_singular_values, coordinate_mas
 from learnscope.params import FeaturesConfig
 from learnscope.run_files import weight_var
 from learnscope.runspec import RunSpec
-from learnscope.train import evaluate_members, setup_compute
+from learnscope.train import setup_compute
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +63,12 @@ def load_ensemble(spec: RunSpec, states: list[dict[str, torch.Tensor]], device: 
 
 
 def batched_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]], tensors: dict[str, torch.Tensor],
-                     kind: str, agop_samples: int | None, fourier_sets: tuple = (),
+                     kind: str, agop_samples: int | None, fourier_sets: tuple = (), margin: bool = False,
                      max_elements: int = 1 << 26) -> dict[str, np.ndarray]:
     """Train and test (loss, accuracy) (M, 2) of M networks given by ``states``; with
     ``agop_samples`` their AGOP (M, d, d); with ``fourier_sets`` their Fourier coefficients
-    on the test inputs (M, len(fourier_sets)).
+    on the test inputs (M, len(fourier_sets)); with ``margin`` their training margin (M,)
+    and, for homogeneous neurons, Σ_j ‖θ_j‖^ν (M,) as ``norm``.
 
     The networks form ensembles of as many members as fit ``max_elements`` hidden values
     at once; a member's numbers do not depend on the block it lands in.
@@ -71,20 +76,26 @@ def batched_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]], tenso
     device = tensors["x_train"].device
     rows = max(tensors["x_train"].shape[0], tensors["x_test"].shape[0])
     block = max(1, max_elements // (rows * max(spec.width, spec.task.n_outputs)))
-    parts: dict[str, list] = {"agop": [], "train": [], "test": [], "fourier": []}
+    parts: dict[str, list] = {"agop": [], "train": [], "test": [], "fourier": [], "margin": [], "norm": []}
+    degree = spec.model.neuron_degree
     for start in range(0, len(states), block):
         model = load_ensemble(spec, states[start:start + block], device)
         if agop_samples is not None:
             parts["agop"].append(ensemble_agop(model, tensors["x_train"][:agop_samples]).double().cpu())
-        parts["train"].append(evaluate_members(model, kind, tensors["x_train"], tensors["y_train"]))
         with torch.no_grad():
-            out = model(tensors["x_test"])  # (E, n, c)
+            out_train = model(tensors["x_train"])  # (E, n, c)
+            out = model(tensors["x_test"])
+        parts["train"].append(metrics.member_loss_and_accuracy(kind, out_train, tensors["y_train"]))
         parts["test"].append(metrics.member_loss_and_accuracy(kind, out, tensors["y_test"]))
         if fourier_sets:
             parts["fourier"].append(fourier_coefficients(out[..., 0], tensors["x_test"], fourier_sets).cpu())
+        if margin:
+            parts["margin"].append(algebra.margins(out_train, tensors["y_train"]).cpu())
+            if degree is not None:
+                with torch.no_grad():
+                    parts["norm"].append(model.neuron_sq_norms().double().pow(degree / 2).sum(-1).cpu())
     return {"train": np.concatenate(parts["train"]), "test": np.concatenate(parts["test"]),
-            **({"agop": torch.cat(parts["agop"]).numpy()} if parts["agop"] else {}),
-            **({"fourier": torch.cat(parts["fourier"]).numpy()} if parts["fourier"] else {})}
+            **{k: torch.cat(v).numpy() for k in ("agop", "fourier", "margin", "norm") if (v := parts[k])}}
 
 
 def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset,
@@ -100,8 +111,10 @@ def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset
     n_steps = checkpoints[0].sizes["step"]
     states = [snapshot_state(ck, i) for ck in checkpoints for i in range(n_steps)]  # run-major
     sets = fourier_sets(specs[0]) if "fourier" in measures else ()
+    measures = tuple(m for m in measures if m != "group" or hasattr(specs[0].task, "finite_group"))
+    group = "group" in measures
     batched = batched_measures(specs[0], states, tensors, kind, cfg.agop_samples if "agop" in measures else None,
-                               sets)
+                               sets, margin=group)
     tr, te = batched["train"], batched["test"]
     matrices = [k for k, v in states[0].items() if v.ndim == 2]
     svs = {}
@@ -112,8 +125,7 @@ def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset
     for r in range(len(checkpoints)):
         rows = slice(r * n_steps, (r + 1) * n_steps)
         m = {"train_loss": tr[rows, 0], "train_acc": tr[rows, 1], "test_loss": te[rows, 0],
-             "test_acc": te[rows, 1], "coord_mass": np.stack([coordinate_mass(s[matrices[0]].double()).numpy()
-                                                              for s in states[rows]]),
+             "test_acc": te[rows, 1], "coord_mass": _input_mass(states[rows], matrices[0], specs[r].task.n_inputs),
              "dw_stable_rank": torch.stack([stable_ranks_from_singular_values(svs[k][rows])
                                             for k in matrices], dim=1).numpy(), "_matrices": matrices,
              "_measures": tuple(measures), "_sets": sets}
@@ -123,9 +135,19 @@ def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset
             m |= {"agop": agops.numpy()} | _first_layer_measures([s[matrices[0]] for s in states[rows]], agops)
         if sets:
             m["fourier"] = batched["fourier"][rows]
+        if group:
+            m |= _group_measures(specs[r], states[rows], batched, rows)
         out.append(_mask_after_divergence(m, checkpoints[r]))
     log.info("%s: measured %d runs x %d snapshots", specs[0].name, len(checkpoints), n_steps)
     return out
+
+
+def _input_mass(states: list[dict[str, torch.Tensor]], first: str, n_inputs: int) -> np.ndarray:
+    """(snapshot, n_inputs) first-layer weight mass per input coordinate; NaN for a model
+    whose first matrix does not act on the inputs (an embedding table)."""
+    if not first.endswith("weight") or states[0][first].shape[1] != n_inputs:
+        return np.full((len(states), n_inputs), np.nan)
+    return np.stack([coordinate_mass(s[first].double()).numpy() for s in states])
 
 
 def _mask_after_divergence(m: dict, checkpoints: xr.Dataset) -> dict:
@@ -137,6 +159,19 @@ def _mask_after_divergence(m: dict, checkpoints: xr.Dataset) -> dict:
     late = checkpoints["step"].values >= at
     return {k: v if k.startswith("_") else np.where(late.reshape((-1,) + (1,) * (np.ndim(v) - 1)), np.nan, v)
             for k, v in m.items()}
+
+
+def _group_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]], batched: dict, rows: slice) -> dict:
+    """Margins and per-unit irrep energies of one run's snapshots (``features.algebra``)."""
+    g = spec.task.finite_group
+    m = {"margin": batched["margin"][rows], "_group": g}
+    if "norm" in batched:
+        m["normalised_margin"] = batched["margin"][rows] / batched["norm"][rows]
+    per_state = [spec.model.group_functions(state) for state in states]
+    for part, (dim, _) in per_state[0].items():
+        m[f"irrep_energy_{part}"] = np.stack([algebra.irrep_energies(f[part][1], g) for f in per_state])
+        m[f"_dim_{part}"] = dim
+    return m
 
 
 def fourier_sets(spec: RunSpec) -> tuple[tuple[int, ...], ...]:
@@ -199,6 +234,19 @@ def features_to_xarray(spec: RunSpec, m: dict, checkpoints: xr.Dataset) -> xr.Da
                                 {"long_name": "Fourier coefficient mean_test f(x) chi_S(x) of the network"})
         coords["monomial"] = ("monomial", np.array(["x" + "x".join(map(str, s)) for s in m["_sets"]], dtype=object),
                               {"long_name": "the set S of chi_S(x) = prod_(i in S) x_i"})
+    if "margin" in m:
+        variables["margin"] = ("step", m["margin"], {"long_name": "training margin min_i (f_i[y_i] - max_c!=y_i f_i[c])"})
+        if "normalised_margin" in m:
+            variables["normalised_margin"] = ("step", m["normalised_margin"], {
+                "long_name": "training margin / sum_j |theta_j|^nu (L_2,nu-normalised)", **acc_units})
+        g = m["_group"]
+        coords["irrep"] = ("irrep", np.array([r.name for r in g.irreps], dtype=object),
+                           {"long_name": f"real irreducible representation of {g.name}"})
+        attrs["group"] = g.name
+        for key in [k for k in m if k.startswith("irrep_energy_")]:
+            part = key.removeprefix("irrep_energy_")
+            variables[key] = (("step", m[f"_dim_{part}"], "irrep"), m[key], {
+                "long_name": f"squared norm of each unit's {part} (a function on {g.name}) per irrep component"})
     ds = xr.Dataset(variables, coords=coords, attrs=attrs)
     for k, name in zip(matrices, layer_names):
         ds[f"{name}_dw_sv"] = (("step", f"{name}_sv"), m[f"sv:{k}"],

@@ -1,8 +1,12 @@
 """Model registry: params.yaml's ``model.name`` picks a config class, which builds the network."""
 
 from learnscope.models.base import Ensemble, ModelConfig
+from learnscope.models.embed import EmbedMLP, EmbedMLPConfig, EnsembleEmbedMLP
 from learnscope.models.mlp import MLP, EnsembleMLP, MLPConfig
+from learnscope.models.transformer import EnsembleTransformer, Transformer, TransformerConfig
 
-MODELS: dict[str, type[ModelConfig]] = {"mlp": MLPConfig}
+MODELS: dict[str, type[ModelConfig]] = {"mlp": MLPConfig, "embed_mlp": EmbedMLPConfig,
+                                        "transformer": TransformerConfig}
 
-__all__ = ["MLP", "Ensemble", "EnsembleMLP", "MLPConfig", "MODELS", "ModelConfig"]
+__all__ = ["MLP", "EmbedMLP", "EmbedMLPConfig", "Ensemble", "EnsembleEmbedMLP", "EnsembleMLP",
+           "EnsembleTransformer", "MLPConfig", "MODELS", "ModelConfig", "Transformer", "TransformerConfig"]

@@ -23,6 +23,17 @@ class ModelConfig:
         """Factor applied to ``train.lr`` (e.g. the width, for mean-field parametrisations)."""
         return 1.0
 
+    @property
+    def neuron_degree(self) -> int | None:
+        """Homogeneity degree ν of a hidden neuron in its own parameters, for the penalty
+        λ Σ_j ‖θ_j‖^ν (``TrainConfig.neuron_penalty``); None where it does not apply."""
+        return None
+
+    def group_functions(self, state: dict[str, torch.Tensor]) -> dict:
+        """Named parts of one network that are functions on the input tokens of a
+        group-composition task: part -> (units dim name, float64 (units, n) array)."""
+        raise NotImplementedError(f"{type(self).__name__} has no functions on group elements to analyse")
+
     def build_ensemble(self, n_inputs: int, n_outputs: int, width: int,
                        generators: list[torch.Generator]) -> "Ensemble":
         """E networks of one shape trained as one batched model; member e is exactly

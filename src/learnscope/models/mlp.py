@@ -6,6 +6,7 @@ import dataclasses
 import math
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -17,7 +18,10 @@ ACTIVATIONS = {
     "tanh": torch.tanh,
     "gelu": nn.functional.gelu,
     "quadratic": torch.square,
+    "cubic": lambda z: z * z * z,
 }
+# Degree of each positively homogeneous activation: act(c z) = c^k act(z) for c > 0.
+ACTIVATION_DEGREE = {"relu": 1, "quadratic": 2, "cubic": 3}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -26,7 +30,7 @@ class MLPConfig(ModelConfig):
 
     Attributes:
         depth: number of hidden layers (1 = the classic two-layer network).
-        activation: one of relu, tanh, gelu, quadratic.
+        activation: one of relu, tanh, gelu, quadratic, cubic.
         init_scale: multiplies PyTorch's default initialisation (U(±1/sqrt(fan_in))) of
             every weight and bias; < 1 moves training towards the feature-learning regime.
         bias: whether layers have biases.
@@ -37,7 +41,7 @@ class MLPConfig(ModelConfig):
     """
 
     depth: int = 1
-    activation: Literal["relu", "tanh", "gelu", "quadratic"] = "relu"
+    activation: Literal["relu", "tanh", "gelu", "quadratic", "cubic"] = "relu"
     init_scale: float = 1.0
     bias: bool = True
     parametrization: Literal["standard", "mean_field"] = "standard"
@@ -54,6 +58,38 @@ class MLPConfig(ModelConfig):
 
     def lr_scale(self, width: int) -> float:
         return float(width) if self.mean_field else 1.0
+
+    @property
+    def neuron_degree(self) -> int | None:
+        """ν such that a hidden neuron's output term a_j act(w_j·x) is ν-homogeneous in its
+        parameters θ_j = (w_j, a_j): the activation's degree + 1 (3 for quadratic). None
+        where no norm penalty λ Σ_j ‖θ_j‖^ν applies (depth > 1, biases, or a
+        non-homogeneous activation)."""
+        if self.depth != 1 or self.bias or self.activation not in ACTIVATION_DEGREE:
+            return None
+        return ACTIVATION_DEGREE[self.activation] + 1
+
+    def group_functions(self, state: dict[str, torch.Tensor]) -> dict[str, tuple[str, np.ndarray]]:
+        """Hidden neuron j of a two-layer network on one-hot pairs (a, b), x = [e_a, e_b]:
+        (u_j[a] + v_j[b]) feeds the activation and w_j[c] is its weight on output c.
+
+        Args:
+            state: one network's state dict (``layers.0.weight`` (m, 2n), ``layers.1.weight``
+                (n_outputs, m)).
+
+        Returns:
+            ``{"u": ("neuron", (m, n)), "v": ("neuron", (m, n)), "w": ("neuron", (m, n_outputs))}``,
+            float64: each row is a function on the group elements.
+
+        Raises:
+            ValueError: the network has more than one hidden layer or an odd input size.
+        """
+        w1, w2 = state["layers.0.weight"].double().numpy(), state[f"layers.{self.depth}.weight"].double().numpy()
+        if self.depth != 1 or w1.shape[1] % 2:
+            raise ValueError(f"group_functions needs a two-layer network on one-hot pairs, got depth "
+                             f"{self.depth} and {w1.shape[1]} inputs")
+        n = w1.shape[1] // 2
+        return {"u": ("neuron", w1[:, :n]), "v": ("neuron", w1[:, n:]), "w": ("neuron", w2.T.copy())}
 
     def build(self, n_inputs: int, n_outputs: int, width: int, generator: torch.Generator) -> "MLP":
         sizes = [n_inputs] + [width] * self.depth + [n_outputs]
@@ -138,6 +174,14 @@ class EnsembleMLP(Ensemble):
             if i < len(weights) - 1:
                 h = self.activation(h)
         return h.transpose(1, 2)
+
+    def neuron_sq_norms(self) -> torch.Tensor:
+        """(E, m) ‖θ_j‖² = Σ_i W1[j, i]² + Σ_c W2[c, j]² (+ b1[j]² with biases) of a
+        two-layer ensemble: the norms of the per-neuron penalty (``TrainConfig.neuron_penalty``)."""
+        if len(self.weights) != 2:
+            raise ValueError("per-neuron norms need a two-layer network (depth 1)")
+        sq = self.weights[0].square().sum(-1) + self.weights[1].square().sum(-2)
+        return sq + self.biases[0].square() if self.has_bias else sq
 
     def member_names(self) -> dict[str, str]:
         names = {}

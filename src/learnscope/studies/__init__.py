@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from learnscope.studies import leap, leap_figures, leap_metrics, parity, parity_figures
+from learnscope.studies import (algebra, algebra_figures, algebra_metrics, leap, leap_figures, leap_metrics, parity,
+                                parity_figures)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,4 +29,6 @@ STUDIES: dict[str, Study] = {
     "parity": Study(parity.summarise, parity.metrics, parity_figures.FIGURES, parity_figures.save_all),
     "leap": Study(leap.summarise, leap_metrics.metrics, leap_figures.FIGURES, leap_figures.save_all,
                   run_artefacts=("curves.nc", "features.nc"), measures=("fourier",)),
+    "algebra": Study(algebra.summarise, algebra_metrics.metrics, algebra_figures.FIGURES, algebra_figures.save_all,
+                     run_artefacts=("curves.nc", "features.nc"), measures=("group",)),
 }

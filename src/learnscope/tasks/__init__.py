@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from learnscope.errors import ConfigError
+from learnscope.tasks.algebra import GroupComposition, ModularAddition
 from learnscope.tasks.base import Task
 from learnscope.tasks.boolean import MultiIndex, SparseParity, monomial_target
 from learnscope.tasks.digits import Digits
@@ -11,6 +12,8 @@ TASKS: dict[str, type[Task]] = {
     "sparse_parity": SparseParity,
     "multi_index": MultiIndex,
     "digits": Digits,
+    "modular_addition": ModularAddition,
+    "group_composition": GroupComposition,
 }
 
 
@@ -31,4 +34,4 @@ def get_task_class(name: str, path: str) -> type[Task]:
     return TASKS[name]
 
 
-__all__ = ["TASKS", "Digits", "MultiIndex", "SparseParity", "Task", "get_task_class", "monomial_target"]
+__all__ = ["TASKS", "Digits", "GroupComposition", "ModularAddition", "MultiIndex", "SparseParity", "Task", "get_task_class", "monomial_target"]
