@@ -56,10 +56,12 @@ def irreps_learned(summary: xr.Dataset, role: str) -> list[list[str]]:
 
 
 def grok_steps(summary: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per seed: first steps with train and test accuracy >= threshold, and their ratio
+    (NaN where either is never reached, or train accuracy already is at step 0)."""
     train = summary["grokking_train_reach_step"].values
     test = summary["grokking_test_reach_step"].values
     with np.errstate(divide="ignore", invalid="ignore"):
-        return train, test, np.where(train > 0, test / np.maximum(train, 1), np.nan)
+        return train, test, np.where(train > 0, test / train, np.nan)
 
 
 def metrics(summary: xr.Dataset) -> dict:
