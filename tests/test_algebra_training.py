@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from learnscope import data
+from learnscope.algebra_params import AlgebraStudyConfig
 from learnscope.config import build
 from learnscope.errors import ConfigError
 from learnscope.models import EmbedMLPConfig, MLPConfig, TransformerConfig
-from learnscope.params import AlgebraStudyConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
 from learnscope.tasks import ModularAddition
 from learnscope.train import seed_for, train_group

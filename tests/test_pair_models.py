@@ -5,6 +5,8 @@ last bits); ``split_state`` round-trips."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -79,3 +81,29 @@ def test_split_state_round_trip(model):
         single = cfg.build(2 * N, N_OUT, WIDTH, torch.Generator())
         single.load_state_dict(ensemble.split_state(stacked, e))
         torch.testing.assert_close(single(x), out[e], rtol=tol, atol=tol)
+
+
+def test_same_generator_seed_same_weights_whatever_the_global_seed(model):
+    cfg = model[0]
+
+    def params(seed):
+        net = cfg.build(2 * N, N_OUT, WIDTH, torch.Generator().manual_seed(seed))
+        return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+    torch.manual_seed(1)
+    a = params(3)
+    torch.manual_seed(2)
+    torch.rand(10)
+    b = params(3)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    c = params(4)
+    assert all(not torch.equal(a[k], c[k]) for k in a if a[k].any())  # zero-initialised biases aside
+
+
+@pytest.mark.parametrize("scale", [0.1, 3.0])
+def test_init_scale_scales_every_parameter_linearly(model, scale):
+    cfg = model[0]
+    base, scaled = (dataclasses.replace(cfg, init_scale=s).build(2 * N, N_OUT, WIDTH, torch.Generator().manual_seed(0))
+                    for s in (1.0, scale))
+    for name, value in base.state_dict().items():
+        torch.testing.assert_close(scaled.state_dict()[name], scale * value, rtol=1e-6, atol=0)

@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from learnscope.algebra_params import AlgebraStudyConfig
 from learnscope.features.algebra import irrep_energies, max_margin_modular_addition
 from learnscope.groups import FiniteGroup
-from learnscope.params import AlgebraStudyConfig
 from learnscope.runspec import run_name
 
 CHANCE_SAMPLES = 2000

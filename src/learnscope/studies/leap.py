@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from learnscope.features.plateaus import coordinates_gained, find_drops
-from learnscope.params import LeapStudyConfig
+from learnscope.leap_params import LeapStudyConfig
 from learnscope.tasks.leap import leap, n_leaps
 
 MAX_DROPS = 6
