@@ -15,7 +15,7 @@ def code(*patterns):
 
 # Imported by every script (params pulls in the task and model registries).
 CORE = code("__init__.py", "config.py", "errors.py", "logs.py", "metrics.py", "params.py", "leap_params.py",
-            "algebra_params.py", "runspec.py",
+            "algebra_params.py", "gdln_params.py", "runspec.py",
             "store.py", "data.py", "tasks/*.py", "models/*.py", "groups/*.py")
 
 

@@ -23,7 +23,8 @@ for _study in PARAMS.studies:
             f"study_{_study}"
         input:
             runs=study_inputs(_study),
-            code=CORE + code("studies/*.py", "features/nfa.py", "features/plateaus.py", "features/algebra.py"),
+            code=CORE + code("studies/*.py", "features/nfa.py", "features/plateaus.py", "features/algebra.py",
+                                    "features/race.py"),
             script="scripts/study.py",
         output:
             list(study_outputs(_study).values()),

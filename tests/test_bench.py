@@ -12,7 +12,8 @@ from learnscope import bench
 from learnscope.features.agop import agop
 
 TINY = bench.BenchSizes(n_runs=2, d=8, width=16, batch_size=8, steps=20, n_train=64, n_test=32, gemm_n=64,
-                        agop_d=6, agop_width=16, agop_n=40, agop_n_loop=10, repeats=1, snapshot_repeats=1)
+                        agop_d=6, agop_width=16, agop_n=40, agop_n_loop=10, repeats=1, snapshot_repeats=1,
+                        gdln_steps=2)
 
 
 def test_run_benchmarks_json_has_every_key(tmp_path, monkeypatch):
@@ -40,3 +41,20 @@ def test_agop_loop_matches_vectorised_agop():
 def test_flop_formula():
     s = bench.BenchSizes(n_runs=1, d=2, width=3, batch_size=5, steps=1)
     assert bench.mlp_train_flops(s) == 3 * 2 * 5 * (2 * 3 + 3)
+
+
+def test_gdln_pair_loop_trains_the_same_networks_as_the_ensemble():
+    """The baseline is a fair reference: the notebook's per-pair loop reaches the weights
+    ``train_group`` reaches from the same inits."""
+    from learnscope import data
+    from learnscope.bench_gdln import GdlnBenchSizes, gdln_specs, pair_loop_baseline
+    from learnscope.train import train_group
+
+    specs = gdln_specs(GdlnBenchSizes(n_runs=2, pathways=4, width=8, steps=30), bench.COMPUTE)
+    task = specs[0].task
+    tensors = data.load_tensors(data.dataset_to_xarray(task, task.make_dataset()), torch.device("cpu"))
+    states = train_group(specs, tensors, "vector")
+    for net, state in zip(pair_loop_baseline(specs), states):
+        final = state.snapshots[-1][1]  # (step, weights) of the last snapshot
+        for name, value in net.state_dict().items():
+            torch.testing.assert_close(value, final[name], rtol=1e-4, atol=1e-5)

@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch import nn
 
-from learnscope.models import MLP, MODELS, EmbedMLPConfig, MLPConfig, TransformerConfig
+from learnscope.models import MLP, MODELS, EmbedMLPConfig, GatedDLNConfig, MLPConfig, TransformerConfig
 
 
 def _build(seed: int = 0, n_in: int = 5, n_out: int = 3, width: int = 7, **fields) -> MLP:
@@ -26,7 +26,8 @@ def _params(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def test_registry():
-    assert MODELS == {"mlp": MLPConfig, "embed_mlp": EmbedMLPConfig, "transformer": TransformerConfig}
+    assert MODELS == {"mlp": MLPConfig, "embed_mlp": EmbedMLPConfig, "transformer": TransformerConfig,
+                      "gdln": GatedDLNConfig}
 
 
 def test_same_generator_seed_same_weights_whatever_the_global_seed():

@@ -58,6 +58,14 @@ TINY = {
                      "train": {"optimizer": "adamw", "lr": 1.0e-2, "weight_decay": 1.0, "betas": [0.9, 0.98],
                                "full_batch": True, "steps": 60, "n_snapshots": 5, "eval_log_points": 20}},
     },
+    "gdln": {
+        "seeds": [0, 1],
+        "task": {"family": "routing", "pathways": 3, "offsets": [0, 1], "levels": [6.0, 4.0, 3.0]},
+        "model": {"name": "gdln", "pathways": 3, "init_scale": 0.2}, "width": 8,
+        "train": {"optimizer": "sgd", "lr": 8.0e-2, "full_batch": True, "steps": 120, "n_snapshots": 13,
+                  "snapshot_spacing": "linear", "eval_every": 1},
+        "init_scales": [1.5],
+    },
 }
 
 pytestmark = pytest.mark.pipeline
@@ -167,6 +175,22 @@ def test_algebra_study_measures_groups_and_reports_its_keys(repo: Path):
     assert metrics["parity_support_frac"] is None  # no parity experiment in TINY
     assert 0 < metrics["single_freq_frac"] <= 1 and metrics["margin_ratio"] is not None
     assert all((repo / "results/studies/algebra" / f).exists() for f in ("summary.nc", "grokking.png"))
+
+
+def test_gdln_study_compares_runs_with_the_reduction_and_reports_its_keys(repo: Path):
+    """Gated runs get mode strengths and layer spectra; each init scale is its own group."""
+    features = xr.open_dataset(repo / "results/runs/gdln-routing-w8-init0.2-s1/features.nc")
+    assert features.attrs["measures"] == "gdln"
+    assert features["mode_strength"].dims == ("step", "pathway_out", "pathway_in", "mode")
+    assert features["step"].values.tolist() == list(range(0, 121, 10))  # linear snapshots
+    data = xr.open_dataset(repo / "data/gdln/routing.nc")
+    assert data.attrs["kind"] == "vector" and data["y_train"].dims == ("sample_train", "output")
+    metrics = json.loads((repo / "results/metrics.json").read_text())["gdln"]
+    assert {"plateau_levels_sim", "plateau_levels_theory", "transition_epochs_sim", "transition_epochs_theory",
+            "hidden_sv_sim", "hidden_sv_theory", "heldout_mse_small_init", "heldout_mse_large_init"} <= set(metrics)
+    assert metrics["plateau_levels_theory"] == [61.0, 14.75, 4.5, 0.0]
+    assert len(metrics["transition_epochs_theory"]) == 3 and len(metrics["hidden_sv_sim"]) == 4
+    assert all((repo / "results/studies/gdln" / f).exists() for f in ("summary.nc", "loss.png", "heldout.png"))
 
 
 def test_second_run_does_nothing_and_tools_agree(repo: Path):

@@ -13,13 +13,14 @@ from learnscope.tasks.base import Task
 
 def dataset_to_xarray(task: Task, arrays: dict[str, np.ndarray]) -> xr.Dataset:
     """Pack ``task.make_dataset()`` arrays with coords, names and units."""
-    label = "class index" if task.kind == "multiclass" else "target value"
+    label = {"multiclass": "class index", "vector": "target vector"}.get(task.kind, "target value")
+    y_dims = ("output",) if task.kind == "vector" else ()
     ds = xr.Dataset(
         {
             "x_train": (("sample_train", "input"), arrays["x_train"], {"long_name": "training inputs"}),
-            "y_train": (("sample_train",), arrays["y_train"], {"long_name": f"training labels ({label})"}),
+            "y_train": (("sample_train",) + y_dims, arrays["y_train"], {"long_name": f"training labels ({label})"}),
             "x_test": (("sample_test", "input"), arrays["x_test"], {"long_name": "test inputs"}),
-            "y_test": (("sample_test",), arrays["y_test"], {"long_name": f"test labels ({label})"}),
+            "y_test": (("sample_test",) + y_dims, arrays["y_test"], {"long_name": f"test labels ({label})"}),
             "support": (("input",), arrays["support"].astype(np.int8),
                         {"long_name": "1 where the target depends on the coordinate", "units": "1"}),
         },

@@ -3,9 +3,10 @@
 A *study* is a set of runs. ``parity`` (``StudyConfig``) is task x width x seed, sharing a
 model and a training recipe; ``leap`` (``LeapStudyConfig``) is target x dimension x
 learning-rate factor x seed, trained online; ``algebra`` (``AlgebraStudyConfig``) is a set
-of named experiments (each a task, model and recipe) x seed. Each run is a
-``learnscope.runspec.RunSpec``. The leap and algebra sections live in ``leap_params`` and
-``algebra_params``.
+of named experiments (each a task, model and recipe) x seed; ``gdln`` (``GdlnStudyConfig``)
+is init scale x seed of one gated network on one routing task. Each run is a
+``learnscope.runspec.RunSpec``. The leap, algebra and gdln sections live in ``leap_params``,
+``algebra_params`` and ``gdln_params``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 from learnscope.algebra_params import AlgebraStudyConfig
 from learnscope.config import build, require
 from learnscope.errors import ConfigError
+from learnscope.gdln_params import GdlnStudyConfig
 from learnscope.leap_params import LeapStudyConfig
 from learnscope.models import ModelConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig, check_recipe
@@ -93,7 +95,7 @@ class StudyConfig:
                 for task_name, task in self.tasks.items() for width in self.widths for seed in self.seeds]
 
 
-STUDIES = ("parity", "leap", "algebra")
+STUDIES = ("parity", "leap", "algebra", "gdln")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -106,12 +108,13 @@ class Params:
     parity: StudyConfig | None = None
     leap: LeapStudyConfig | None = None
     algebra: AlgebraStudyConfig | None = None
+    gdln: GdlnStudyConfig | None = None
 
     def check(self, path: str) -> None:
         require(bool(self.studies), "sections", f"define no study; give at least one of {', '.join(STUDIES)}")
 
     @property
-    def studies(self) -> dict[str, StudyConfig | LeapStudyConfig | AlgebraStudyConfig]:
+    def studies(self) -> dict[str, StudyConfig | LeapStudyConfig | AlgebraStudyConfig | GdlnStudyConfig]:
         """The studies present in params.yaml (a section left out is not run)."""
         return {name: getattr(self, name) for name in STUDIES if getattr(self, name) is not None}
 

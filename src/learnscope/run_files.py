@@ -44,9 +44,11 @@ def _divergence_attr(state: TrainState) -> dict[str, int]:
 
 def curves_to_xarray(spec: RunSpec, state: TrainState, kind: str) -> xr.Dataset:
     rows = np.array(state.curves, dtype=np.float64)
-    loss_name = "cross-entropy" if kind == "multiclass" else "mean squared error"
+    loss_name = {"multiclass": "cross-entropy", "vector": "squared error summed over outputs, mean over samples"
+                 }.get(kind, "mean squared error")
     acc_rule = {"binary": "sign agreement", "multiclass": "argmax agreement",
-                "regression": f"|prediction - label| < {metrics.REGRESSION_TOLERANCE}"}[kind]
+                "regression": f"|prediction - label| < {metrics.REGRESSION_TOLERANCE}",
+                "vector": f"every |output - target| < {metrics.REGRESSION_TOLERANCE}"}[kind]
     ds = xr.Dataset(coords={"step": ("step", rows[:, 0].astype(np.int64), {"long_name": "optimizer step"})},
                     attrs={"run": spec.name, **_divergence_attr(state)})
     for j, name in enumerate(CURVE_COLUMNS, start=1):

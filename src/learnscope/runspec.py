@@ -63,7 +63,10 @@ class TrainConfig:
         batch_size: minibatch size; minibatches are drawn with replacement.
         full_batch: every step uses the whole training set (``batch_size`` is ignored).
         steps: optimizer steps.
-        n_snapshots: checkpoints kept, at log-spaced steps including 0 and ``steps``.
+        n_snapshots: checkpoints kept, including step 0 and ``steps``.
+        snapshot_spacing: ``log`` (log-spaced snapshot steps: the same relative resolution
+            early and late) or ``linear`` (evenly spaced, for dynamics read on a linear
+            epoch axis).
         eval_every: train/test loss and accuracy are recorded every this many steps.
         eval_log_points: if > 0, record them instead at this many log-spaced steps (plus
             0 and the last): the same relative resolution early and late in training.
@@ -85,6 +88,7 @@ class TrainConfig:
     full_batch: bool = False
     steps: int
     n_snapshots: int = 40
+    snapshot_spacing: Literal["log", "linear"] = "log"
     eval_every: int = 50
     eval_log_points: int = 0
     online: bool = False
@@ -106,7 +110,10 @@ class TrainConfig:
 
     @property
     def snapshot_steps(self) -> np.ndarray:
-        """Log-spaced steps with 0 and ``steps`` included; fewer if ``steps`` is small."""
+        """``n_snapshots`` log- or evenly spaced steps with 0 and ``steps`` included; fewer if
+        ``steps`` is small."""
+        if self.snapshot_spacing == "linear":
+            return np.unique(np.round(np.linspace(0, self.steps, self.n_snapshots)).astype(np.int64))
         return log_steps(self.steps, self.n_snapshots)
 
     @property
@@ -144,6 +151,7 @@ class RunSpec:
     train: TrainConfig
     compute: ComputeConfig
     tag: str = ""
+    tag_in_group: bool = False
 
     @property
     def name(self) -> str:
@@ -151,8 +159,10 @@ class RunSpec:
 
     @property
     def group(self) -> str:
-        """Runs of one group train as one batched model: the name without tag and seed."""
-        return f"{self.study}-{self.task_name}-w{self.width}"
+        """Runs of one group train as one batched model: the name without seed, and without
+        the tag unless ``tag_in_group`` (a tag that changes the model, e.g. its init scale)."""
+        tag = f"-{self.tag}" if self.tag and self.tag_in_group else ""
+        return f"{self.study}-{self.task_name}-w{self.width}{tag}"
 
     def to_json(self) -> str:
         return to_json(self)

@@ -73,8 +73,8 @@ PROVENANCE = ("learnscope_version", "params_json", "inputs_json")
 CURVES = ("train_loss", "test_loss", "train_acc", "test_acc")
 
 SCHEMAS: dict[str, Schema] = {
-    "dataset": Schema({"x_train": ("sample_train", "input"), "y_train": ("sample_train",),
-                       "x_test": ("sample_test", "input"), "y_test": ("sample_test",),
+    "dataset": Schema({"x_train": ("sample_train", "input"), "y_train": ("sample_train", "output?"),
+                       "x_test": ("sample_test", "input"), "y_test": ("sample_test", "output?"),
                        "support": ("input",)}, ("kind", "description", "n_outputs")),
     "checkpoints": Schema({}, ("run",), weights=True),
     "curves": Schema({name: ("step",) for name in CURVES}, ("run",)),
@@ -85,7 +85,9 @@ SCHEMAS: dict[str, Schema] = {
                                           "nfa_corr": ("step", "weight_form", "agop_power", "metric"),
                                           "nfa_corr_init": ("step", "agop_power", "metric")},
                                  "fourier": {"fourier": ("step", "monomial")},
-                                 "group": {"margin": ("step",)}}),
+                                 "group": {"margin": ("step",)},
+                                 "gdln": {"mode_strength": ("step", "pathway_out", "pathway_in", "mode"),
+                                          "sv_shared": ("step", "shared_layer", "shared_sv")}}),
     "tree": Schema({"children_left": ("variant", "depth", "node"),
                     "children_right": ("variant", "depth", "node"),
                     "feature": ("variant", "depth", "node"), "threshold": ("variant", "depth", "node"),
@@ -94,6 +96,12 @@ SCHEMAS: dict[str, Schema] = {
                     "coords_used": ("variant", "depth", "input")}, ("run", "kind")),
     "summary": Schema({}, ("study",)),
 }
+
+
+def _required_dims(dims: tuple[str, ...]) -> tuple[str, ...]:
+    """``dims`` without its optional trailing dims (named with a ``?``, e.g. the
+    ``output?`` of vector targets); the full form is ``dims`` with the ``?`` dropped."""
+    return tuple(d for d in dims if not d.endswith("?"))
 
 
 def validate(ds: xr.Dataset, kind: str, path: str | os.PathLike) -> None:
@@ -108,7 +116,7 @@ def validate(ds: xr.Dataset, kind: str, path: str | os.PathLike) -> None:
     for name, dims in required.items():
         if name not in ds.variables:
             raise StoreError(f"{path}: missing variable '{name}' {dims}: {fix}")
-        if ds[name].dims != dims:
+        if ds[name].dims not in (tuple(d.rstrip("?") for d in dims), _required_dims(dims)):
             raise StoreError(f"{path}: variable '{name}' has dims {ds[name].dims}, expected {dims}: {fix}")
     for name, var in ds.data_vars.items():
         if "long_name" not in var.attrs:

@@ -7,8 +7,8 @@ import pytest
 
 from learnscope.errors import ConfigError
 from learnscope.metrics import KINDS
-from learnscope.tasks import (TASKS, Digits, GroupComposition, ModularAddition, MultiIndex, SparseParity, Task,
-                              get_task_class)
+from learnscope.tasks import (TASKS, Digits, GroupComposition, ModularAddition, MultiIndex, Routing, SparseParity,
+                              Task, get_task_class)
 
 SIMPLE_TYPES = {int, float, str, bool, tuple[int, ...], tuple[tuple[int, ...], ...], tuple[float, ...]}
 EXAMPLES = {
@@ -17,6 +17,7 @@ EXAMPLES = {
     "digits": Digits(n_train=8, n_test=4),
     "modular_addition": ModularAddition(p=3, train_fraction=0.9),  # 8 of the 9 pairs
     "group_composition": GroupComposition(group="cyclic:3", train_fraction=0.9),
+    "routing": Routing(pathways=2, offsets=(0,), levels=(6.0, 4.0, 3.0)),  # 2 trained pairs x 4 items
 }
 
 
@@ -30,7 +31,7 @@ def test_unknown_name_lists_the_known_ones_sorted():
     with pytest.raises(ConfigError) as info:
         get_task_class("parityy", "params.yaml: parity.tasks.foo")
     assert str(info.value) == (
-        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, group_composition, modular_addition, multi_index, sparse_parity"
+        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, group_composition, modular_addition, multi_index, routing, sparse_parity"
     )
 
 
@@ -52,7 +53,7 @@ def test_every_family_has_a_consistent_interface(name):
     assert isinstance(task, TASKS[name])
     task.check("p")
     assert task.kind in KINDS
-    assert (task.n_outputs == 1) == (task.kind != "multiclass")
+    assert (task.n_outputs == 1) == (task.kind in ("binary", "regression"))
     data = task.make_dataset()
     assert data["x_train"].shape == (8, task.n_inputs) and data["x_test"].shape == (task.n_test, task.n_inputs)
     assert data["support"].shape == (task.n_inputs,)

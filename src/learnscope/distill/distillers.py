@@ -62,7 +62,8 @@ def select_coordinates_by_gap(agop_diag: np.ndarray) -> np.ndarray:
 def _estimator(kind: str, max_depth: int, random_state: int):
     """A scikit-learn CART for ``kind``; unknown kinds list the known ones."""
     if kind not in _ESTIMATORS:
-        raise ValueError(f"unknown task kind {kind!r}; known kinds: {', '.join(KINDS)}")
+        raise ValueError(f"no decision tree for task kind {kind!r}; trees are fitted for "
+                         f"{', '.join(sorted(_ESTIMATORS))} (task kinds: {', '.join(KINDS)})")
     if max_depth < 1:
         raise ValueError(f"max_depth must be >= 1, got {max_depth}")
     return _ESTIMATORS[kind](max_depth=max_depth, random_state=random_state)

@@ -13,8 +13,9 @@ Which optional measurements a run gets is its study's choice (``Study.measures``
 on the test set; ``features.fourier``) and ``group`` (for group-composition tasks: the
 training margin, normalised by Σ_j ‖θ_j‖^ν where the model's neurons are homogeneous, and
 every part of the network that is a function on the group split into irrep energies per
-unit; ``features.algebra``). ``group`` applies to runs of a group task only and is
-skipped for the others of the study. The file's ``measures`` attr lists what was measured.
+unit; ``features.algebra``) and ``gdln`` (gated deep linear networks: every layer's singular
+values and each pathway pair's strength in each mode of the task; ``features.gdln``).
+``group`` applies to runs of a group task only and is skipped for the others of the study. The file's ``measures`` attr lists what was measured.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import xarray as xr
 from learnscope import data, metrics, store
 from learnscope.config import to_json
 from learnscope.features import algebra, nfa
+from learnscope.features.gdln import gdln_measures
 from learnscope.features.layout import features_to_xarray
 from learnscope.features.agop import ensemble_agop
 from learnscope.features.fourier import fourier_coefficients
@@ -125,9 +127,8 @@ def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset
     for r in range(len(checkpoints)):
         rows = slice(r * n_steps, (r + 1) * n_steps)
         m = {"train_loss": tr[rows, 0], "train_acc": tr[rows, 1], "test_loss": te[rows, 0],
-             "test_acc": te[rows, 1], "coord_mass": _input_mass(states[rows], matrices[0], specs[r].task.n_inputs),
-             "dw_stable_rank": torch.stack([stable_ranks_from_singular_values(svs[k][rows])
-                                            for k in matrices], dim=1).numpy(), "_matrices": matrices,
+             "test_acc": te[rows, 1], "coord_mass": _input_mass(states[rows], matrices, specs[r].task.n_inputs),
+             "dw_stable_rank": _stable_ranks(svs, matrices, rows, n_steps), "_matrices": matrices,
              "_measures": tuple(measures), "_sets": sets}
         m |= {f"sv:{k}": svs[k][rows].numpy() for k in matrices}
         if "agop" in measures:
@@ -137,14 +138,25 @@ def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset
             m["fourier"] = batched["fourier"][rows]
         if group:
             m |= _group_measures(specs[r], states[rows], batched, rows)
+        if "gdln" in measures:
+            m |= gdln_measures(specs[r], states[rows])
         out.append(_mask_after_divergence(m, checkpoints[r]))
     log.info("%s: measured %d runs x %d snapshots", specs[0].name, len(checkpoints), n_steps)
     return out
 
 
-def _input_mass(states: list[dict[str, torch.Tensor]], first: str, n_inputs: int) -> np.ndarray:
+def _stable_ranks(svs: dict, matrices: list[str], rows: slice, n_steps: int) -> np.ndarray:
+    """(snapshot, layer) stable rank of W_t − W_0 of each weight matrix (no columns if none)."""
+    if not matrices:
+        return np.zeros((n_steps, 0))
+    return torch.stack([stable_ranks_from_singular_values(svs[k][rows]) for k in matrices], dim=1).numpy()
+
+
+def _input_mass(states: list[dict[str, torch.Tensor]], matrices: list[str], n_inputs: int) -> np.ndarray:
     """(snapshot, n_inputs) first-layer weight mass per input coordinate; NaN for a model
-    whose first matrix does not act on the inputs (an embedding table)."""
+    whose first matrix does not act on the inputs (an embedding table, or stacked
+    per-pathway layers)."""
+    first = matrices[0] if matrices else ""
     if not first.endswith("weight") or states[0][first].shape[1] != n_inputs:
         return np.full((len(states), n_inputs), np.nan)
     return np.stack([coordinate_mass(s[first].double()).numpy() for s in states])

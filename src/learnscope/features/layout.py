@@ -7,6 +7,7 @@ import numpy as np
 import xarray as xr
 
 from learnscope.features import nfa
+from learnscope.features.gdln import gdln_variables
 from learnscope.run_files import weight_var
 from learnscope.runspec import RunSpec
 
@@ -62,6 +63,10 @@ def features_to_xarray(spec: RunSpec, m: dict, checkpoints: xr.Dataset) -> xr.Da
             part = key.removeprefix("irrep_energy_")
             variables[key] = (("step", m[f"_dim_{part}"], "irrep"), m[key], {
                 "long_name": f"squared norm of each unit's {part} (a function on {g.name}) per irrep component"})
+    if "mode_strength" in m:
+        extra_variables, extra_coords = gdln_variables(m)
+        variables |= extra_variables
+        coords |= extra_coords
     ds = xr.Dataset(variables, coords=coords, attrs=attrs)
     for k, name in zip(matrices, layer_names):
         ds[f"{name}_dw_sv"] = (("step", f"{name}_sv"), m[f"sv:{k}"],

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from learnscope.studies import (algebra, algebra_figures, algebra_metrics, leap, leap_figures, leap_metrics, parity,
-                                parity_figures)
+from learnscope.studies import (algebra, algebra_figures, algebra_metrics, gdln, gdln_figures, leap, leap_figures,
+                                leap_metrics, parity, parity_figures)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,4 +31,6 @@ STUDIES: dict[str, Study] = {
                   run_artefacts=("curves.nc", "features.nc"), measures=("fourier",)),
     "algebra": Study(algebra.summarise, algebra_metrics.metrics, algebra_figures.FIGURES, algebra_figures.save_all,
                      run_artefacts=("curves.nc", "features.nc"), measures=("group",)),
+    "gdln": Study(gdln.summarise, gdln.metrics, gdln_figures.FIGURES, gdln_figures.save_all,
+                  run_artefacts=("curves.nc", "features.nc"), measures=("gdln",)),
 }

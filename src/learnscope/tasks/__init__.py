@@ -7,6 +7,7 @@ from learnscope.tasks.algebra import GroupComposition, ModularAddition
 from learnscope.tasks.base import Task
 from learnscope.tasks.boolean import MultiIndex, SparseParity, monomial_target
 from learnscope.tasks.digits import Digits
+from learnscope.tasks.routing import Routing
 
 TASKS: dict[str, type[Task]] = {
     "sparse_parity": SparseParity,
@@ -14,6 +15,7 @@ TASKS: dict[str, type[Task]] = {
     "digits": Digits,
     "modular_addition": ModularAddition,
     "group_composition": GroupComposition,
+    "routing": Routing,
 }
 
 
@@ -34,4 +36,4 @@ def get_task_class(name: str, path: str) -> type[Task]:
     return TASKS[name]
 
 
-__all__ = ["TASKS", "Digits", "GroupComposition", "ModularAddition", "MultiIndex", "SparseParity", "Task", "get_task_class", "monomial_target"]
+__all__ = ["TASKS", "Digits", "GroupComposition", "ModularAddition", "MultiIndex", "Routing", "SparseParity", "Task", "get_task_class", "monomial_target"]

@@ -1,0 +1,170 @@
+"""Study ``gdln``: gated deep linear networks and the neural race reduction (Saxe, Sodhani
+& Lewallen, ICML 2022).
+
+Claim tested: learning in a gated deep linear network decouples into the modes of the
+task's input–output correlation, each following the reduced dynamics
+(``learnscope.features.race``): the training loss sits on plateaus at the analytic levels
+and drops at the predicted epochs, the shared layer's singular values grow to the
+predicted values, and a mode shared by many pathways is learned as one shared
+representation, so small-init networks answer held-out pathway pairs (systematic
+generalisation) while large-init ones do not.
+
+Simulation (runs of ``GdlnStudyConfig``): the loss on trained pairs (training set) and on
+held-out pairs (test set) at every epoch; at every snapshot each mode's strength in each
+pair's map (``features.gdln``) and every layer's singular values.
+
+Reduction: integrated once per epoch from the random init's expected overlap with the
+shared mode (``race.random_init_overlaps``), with the run's learning rate, the task's modes
+and its trained pairs. Definitions shared by both:
+
+- transition epoch of a group of equal singular values: the mean over its modes of the
+  first epoch at which the mode's strength, averaged over the trained pairs, reaches half
+  of its target s̃/d (``race.half_time``, interpolated between snapshots for runs);
+- plateau levels: the theory's analytic levels (``race.plateau_levels``); a run's level k
+  is its training loss midway between its transitions k − 1 and k (epoch 0 and the last
+  epoch at the ends).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from learnscope.features import race
+from learnscope.gdln_params import TASK_NAME, GdlnStudyConfig, scale_tag
+from learnscope.runspec import run_name
+
+
+def theory(cfg: GdlnStudyConfig, init_scale: float) -> tuple[race.Modes, race.RaceSolution]:
+    """The task's modes and the reduction's trajectory for a run of ``cfg`` at ``init_scale``."""
+    task, model = cfg.task, cfg.model
+    modes = race.task_modes(task.item_inputs(), task.item_targets())
+    b_in, c, b_out = race.random_init_overlaps(init_scale, task.pathways)
+    solution = race.integrate_race(modes, task.trained_pairs().astype(np.float64),
+                                   cfg.train.lr * model.lr_scale(cfg.width), cfg.train.steps,
+                                   b_in, c, b_out, model.shared_layers)
+    return modes, solution
+
+
+def group_times(epochs: np.ndarray, strength: np.ndarray, modes: race.Modes) -> np.ndarray:
+    """(..., G) transition epoch of each group of equal singular values, from strengths
+    (T, ..., r) averaged over trained pairs."""
+    half = race.half_time(epochs, strength, modes.s / modes.d)  # (..., r)
+    return np.stack([half[..., idx].mean(-1) for idx in race.mode_groups(modes)], axis=-1)
+
+
+def plateau_levels(epochs: np.ndarray, loss: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """(G + 1,) the loss midway between consecutive transitions (module docstring); NaN
+    after a transition that never happened."""
+    bounds = np.concatenate([[epochs[0]], times, [epochs[-1]]])
+    mids = (bounds[:-1] + bounds[1:]) / 2
+    levels = np.interp(np.nan_to_num(mids, nan=epochs[-1]), epochs, loss)
+    return np.where(np.isfinite(mids), levels, np.nan)
+
+
+def summarise(study: str, cfg: GdlnStudyConfig, runs: dict[str, dict[str, xr.Dataset]]) -> xr.Dataset:
+    """The gdln table: every scale's curves, the reference scale's mode dynamics and the theory."""
+    ref = cfg.model.init_scale
+    name = {(scale, seed): run_name(study, TASK_NAME, cfg.width, seed, scale_tag(scale))
+            for scale in cfg.scales for seed in cfg.seeds}
+    curves = {k: runs[v]["curves"] for k, v in name.items()}
+    epochs = curves[ref, cfg.seeds[0]]["step"].values
+    loss = {split: np.stack([[curves[s, seed][f"{split}_loss"].values for seed in cfg.seeds] for s in cfg.scales])
+            for split in ("train", "test")}  # (scale, seed, epoch)
+    feats = [runs[name[ref, seed]]["features"] for seed in cfg.seeds]
+    snapshots = feats[0]["step"].values
+    trained = cfg.task.trained_pairs()
+    strength = np.stack([f["mode_strength"].values for f in feats])  # (seed, S, M_out, M_in, r)
+    modes, sol = theory(cfg, ref)
+    sim_times = group_times(snapshots, strength[:, :, trained].mean(2).swapaxes(0, 1), modes)  # (seed, G)
+    th_times = group_times(sol.epochs, sol.strength[:, trained].mean(1), modes)
+    ref_index = cfg.scales.index(ref)
+    sim_levels = np.stack([plateau_levels(epochs, loss["train"][ref_index, k], sim_times[k])
+                           for k in range(len(cfg.seeds))])
+    return xr.Dataset(
+        {"train_loss": (("init_scale", "seed", "epoch"), loss["train"], {"long_name": "loss on trained pairs"}),
+         "test_loss": (("init_scale", "seed", "epoch"), loss["test"], {"long_name": "loss on held-out pairs"}),
+         "strength_trained": (("seed", "snapshot", "mode"), strength[:, :, trained].mean(2),
+                              {"long_name": "mode strength, mean over trained pairs (reference scale)"}),
+         "strength_heldout": (("seed", "snapshot", "mode"), strength[:, :, ~trained].mean(2),
+                              {"long_name": "mode strength, mean over held-out pairs (reference scale)"}),
+         "sv_shared": (("seed", "snapshot", "shared_layer", "shared_sv"), np.stack([f["sv_shared"].values
+                                                                                   for f in feats]),
+                       {"long_name": "singular values of each shared layer (reference scale)"}),
+         "sv_in": (("seed", "snapshot", "in_sv"), np.stack([np.median(f["sv_in"].values, 1) for f in feats]),
+                   {"long_name": "singular values of the input layers, median over pathways"}),
+         "sv_out": (("seed", "snapshot", "out_sv"), np.stack([np.median(f["sv_out"].values, 1) for f in feats]),
+                    {"long_name": "singular values of the output layers, median over pathways"}),
+         "theory_loss": ("epoch", sol.loss[epochs], {"long_name": "reduction: loss on trained pairs"}),
+         "theory_heldout_loss": ("epoch", sol.heldout_loss()[epochs],
+                                 {"long_name": "reduction: loss on held-out pairs"}),
+         "theory_strength": (("epoch", "mode"), sol.strength[epochs][:, trained].mean(1),
+                             {"long_name": "reduction: mode strength, mean over trained pairs"}),
+         "theory_shared": (("epoch", "shared_layer", "mode"), sol.c[epochs],
+                           {"long_name": "reduction: singular value of each shared layer per mode"}),
+         "theory_in": (("epoch", "mode"), sol.b_in[epochs].mean(1),
+                       {"long_name": "reduction: input layers' value per mode"}),
+         "theory_out": (("epoch", "mode"), sol.b_out[epochs].mean(1),
+                        {"long_name": "reduction: output layers' value per mode"}),
+         "transition_sim": (("seed", "group"), sim_times, {"long_name": "transition epoch per group (runs)"}),
+         "transition_theory": ("group", th_times, {"long_name": "transition epoch per group (reduction)"}),
+         "plateau_sim": (("seed", "level"), sim_levels, {"long_name": "plateau loss levels (runs)"}),
+         "plateau_theory": ("level", race.plateau_levels(modes), {"long_name": "plateau loss levels (analytic)"})},
+        coords={"init_scale": ("init_scale", np.array(cfg.scales)), "seed": ("seed", np.array(cfg.seeds)),
+                "epoch": ("epoch", epochs), "snapshot": ("snapshot", snapshots),
+                "mode_sv": ("mode", modes.s), "group_sv": ("group", [modes.s[i[0]] for i in race.mode_groups(modes)])},
+        attrs={"study": study, "reference_init_scale": ref, "pathways": cfg.task.pathways,
+               "trained_pairs": int(trained.sum()), "description": cfg.task.describe()})
+
+
+def _json(value) -> float | None:
+    value = float(value)
+    return None if not np.isfinite(value) else round(value, 4)
+
+
+def _list(values) -> list:
+    return [_json(v) for v in np.asarray(values).ravel()]
+
+
+def metrics(summary: xr.Dataset) -> dict:
+    """Headline values (median over seeds) and ``detail``.
+
+    ``plateau_levels_*`` (G + 1 levels), ``transition_epochs_*`` (G groups of equal singular
+    values), ``hidden_sv_*`` (the first shared layer's top r singular values at the end vs the
+    reduction's), ``heldout_mse_small_init`` / ``heldout_mse_large_init`` (final loss on
+    held-out pairs at the smallest / largest init scale: squared error summed over the
+    outputs, mean over held-out examples).
+    """
+    r = summary.sizes["mode"]
+    hidden_sim = np.median(summary["sv_shared"].values[:, -1, 0, :r], axis=0)
+    hidden_theory = np.sort(summary["theory_shared"].values[-1, 0])[::-1]
+    final_test = np.median(summary["test_loss"].values[:, :, -1], axis=1)  # (scale,)
+    final_train = np.median(summary["train_loss"].values[:, :, -1], axis=1)
+    sim_times = np.median(summary["transition_sim"].values, axis=0)
+    theory_times = summary["transition_theory"].values
+    return {
+        "plateau_levels_sim": _list(np.median(summary["plateau_sim"].values, axis=0)),
+        "plateau_levels_theory": _list(summary["plateau_theory"].values),
+        "transition_epochs_sim": _list(sim_times),
+        "transition_epochs_theory": _list(theory_times),
+        "hidden_sv_sim": _list(hidden_sim),
+        "hidden_sv_theory": _list(hidden_theory),
+        "heldout_mse_small_init": _json(final_test[0]),
+        "heldout_mse_large_init": _json(final_test[-1]),
+        "detail": {
+            "init_scales": _list(summary["init_scale"].values),
+            "heldout_mse_final": _list(final_test),
+            "train_mse_final": _list(final_train),
+            "heldout_mse_at_init": _list(np.median(summary["test_loss"].values[:, :, 0], axis=1)),
+            "heldout_mse_theory_final": _json(summary["theory_heldout_loss"].values[-1]),
+            "transition_epochs_sim_per_seed": [_list(v) for v in summary["transition_sim"].values],
+            "transition_ratio_sim_over_theory": _list(sim_times / theory_times),
+            "plateau_levels_sim_per_seed": [_list(v) for v in summary["plateau_sim"].values],
+            "input_sv_sim": _list(np.median(summary["sv_in"].values[:, -1, :r], axis=0)),
+            "input_sv_theory": _list(np.sort(summary["theory_in"].values[-1])[::-1]),
+            "output_sv_sim": _list(np.median(summary["sv_out"].values[:, -1, :r], axis=0)),
+            "output_sv_theory": _list(np.sort(summary["theory_out"].values[-1])[::-1]),
+            "mode_singular_values": _list(summary["mode_sv"].values),
+            "reference_init_scale": _json(summary.attrs["reference_init_scale"]),
+        },
+    }
