@@ -24,7 +24,7 @@ for _study in PARAMS.studies:
         input:
             runs=study_inputs(_study),
             code=CORE + code("studies/*.py", "features/nfa.py", "features/plateaus.py", "features/algebra.py",
-                                    "features/race.py"),
+                                    "features/modes.py", "features/race.py"),
             script="scripts/study.py",
         output:
             list(study_outputs(_study).values()),

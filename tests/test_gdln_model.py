@@ -233,3 +233,14 @@ def test_pathway_maps_are_the_end_to_end_products_and_predict_the_forward_pass()
             x = torch.cat([item, torch.eye(M)[i], torch.eye(M)[j]])
             y = net(x[None])[0].detach().double().view(M, N_OUT)[j]
             torch.testing.assert_close(y, maps[j, i] @ item.double(), rtol=1e-5, atol=1e-6)
+
+
+def test_build_group_gives_each_member_its_own_init_scale():
+    configs = [GatedDLNConfig(pathways=M, init_scale=s) for s in (0.1, 2.0)]
+    ensemble = configs[0].build_group(configs, N_INPUTS, N_OUTPUTS, WIDTH, _gens((0, 1)))
+    for e, (cfg, g) in enumerate(zip(configs, _gens((0, 1)))):
+        single = cfg.build(N_INPUTS, N_OUTPUTS, WIDTH, g)
+        assert all(torch.equal(v, single.state_dict()[k]) for k, v in ensemble.member_state(e).items())
+    with pytest.raises(ValueError, match="only in init_scale"):
+        configs[0].build_group([configs[0], GatedDLNConfig(pathways=M, shared_layers=2)], N_INPUTS, N_OUTPUTS,
+                               WIDTH, _gens((0, 1)))

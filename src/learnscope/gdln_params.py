@@ -24,7 +24,8 @@ class GdlnStudyConfig:
     """Gated deep linear networks: the neural race reduction and systematic generalisation.
 
     Every init scale (``model.init_scale``, the reference compared with the reduction, and
-    each of ``init_scales``) trains one group of ``seeds``, with the same task and recipe.
+    each of ``init_scales``) x seed is one run, with the same task and recipe; they all train
+    as one batched model (the init scale is an init-only field of the model).
 
     Attributes:
         seeds: seeds of every init scale.
@@ -76,5 +77,5 @@ class GdlnStudyConfig:
     def runs(self, study: str, compute: ComputeConfig) -> list[RunSpec]:
         return [RunSpec(study=study, task_name=TASK_NAME, task=self.task,
                         model=dataclasses.replace(self.model, init_scale=scale), width=self.width, seed=seed,
-                        train=self.train, compute=compute, tag=scale_tag(scale), tag_in_group=True)
+                        train=self.train, compute=compute, tag=scale_tag(scale))
                 for scale in self.scales for seed in self.seeds]

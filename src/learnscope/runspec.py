@@ -151,7 +151,6 @@ class RunSpec:
     train: TrainConfig
     compute: ComputeConfig
     tag: str = ""
-    tag_in_group: bool = False
 
     @property
     def name(self) -> str:
@@ -159,10 +158,8 @@ class RunSpec:
 
     @property
     def group(self) -> str:
-        """Runs of one group train as one batched model: the name without seed, and without
-        the tag unless ``tag_in_group`` (a tag that changes the model, e.g. its init scale)."""
-        tag = f"-{self.tag}" if self.tag and self.tag_in_group else ""
-        return f"{self.study}-{self.task_name}-w{self.width}{tag}"
+        """Runs of one group train as one batched model: the name without tag and seed."""
+        return f"{self.study}-{self.task_name}-w{self.width}"
 
     def to_json(self) -> str:
         return to_json(self)

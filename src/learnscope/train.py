@@ -100,23 +100,26 @@ def group_name(specs: list[RunSpec]) -> str:
 
 
 def _shape_key(spec: RunSpec) -> RunSpec:
-    return dataclasses.replace(spec, seed=0, tag="", train=dataclasses.replace(spec.train, lr=1.0))
+    model = dataclasses.replace(spec.model, **{f: None for f in spec.model.init_only_fields})
+    return dataclasses.replace(spec, seed=0, tag="", model=model, train=dataclasses.replace(spec.train, lr=1.0))
 
 
 def check_group(specs: list[RunSpec]) -> None:
-    """Members of a group may differ only in their seed, tag and learning rate."""
+    """Members of a group may differ only in their seed, tag, learning rate and the model's
+    init-only fields (``ModelConfig.init_only_fields``, e.g. an init scale)."""
     key = _shape_key(specs[0])
     for spec in specs[1:]:
         if _shape_key(spec) != key:
-            raise ValueError(f"run {spec.name} differs from {specs[0].name} in more than its seed, tag and lr")
-    if len({(s.seed, s.train.lr) for s in specs}) != len(specs):
-        raise ValueError(f"group {group_name(specs)} has repeated runs (same seed and lr)")
+            raise ValueError(f"run {spec.name} differs from {specs[0].name} in more than its seed, tag, lr "
+                             "and init-only model fields")
+    if len({(s.seed, s.train.lr, s.model) for s in specs}) != len(specs):
+        raise ValueError(f"group {group_name(specs)} has repeated runs (same seed, lr and model)")
 
 
 def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: str,
                 resume: Path | None = None, resume_interval_s: float = 30.0) -> list[TrainState]:
-    """Train runs that differ only in their seed and learning rate as one batched model
-    (one run: a group of one).
+    """Train runs that differ only in their seed, learning rate and init-only model fields as
+    one batched model (one run: a group of one).
 
     Member e is initialised from its own ``init`` generator, draws its own minibatches
     from its own ``batch`` generator (or fresh samples, ``train.online``) and steps with
@@ -127,7 +130,8 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
     device = setup_compute(spec.compute)
     g_init = [torch.Generator().manual_seed(seed_for(s.seed, "init")) for s in specs]
     g_batch = [torch.Generator().manual_seed(seed_for(s.seed, "batch")) for s in specs]
-    model = spec.model.build_ensemble(spec.task.n_inputs, spec.task.n_outputs, spec.width, g_init).to(device)
+    model = spec.model.build_group([s.model for s in specs], spec.task.n_inputs, spec.task.n_outputs, spec.width,
+                                   g_init).to(device)
     lrs = torch.tensor([s.train.lr for s in specs]) * spec.model.lr_scale(spec.width)
     optimizer = make_optimizer(cfg, model.parameters(), lrs)
     online = OnlineSampler(specs, device) if cfg.online else None

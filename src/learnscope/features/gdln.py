@@ -3,7 +3,7 @@
 At every snapshot of a ``gdln`` model on a ``routing`` task: the singular values of every
 layer (each pathway's input and output layer, each shared layer), and the strength of each
 mode of the task's input–output correlation in every pathway pair's end-to-end map,
-a_ji,α = u_αᵀ W_out[j] W_shared ⋯ W_in[i] v_α (``learnscope.features.race.task_modes``):
+a_ji,α = u_αᵀ W_out[j] W_shared ⋯ W_in[i] v_α (``learnscope.features.modes.task_modes``):
 the quantities the neural race reduction predicts (Saxe, Sodhani & Lewallen, ICML 2022).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from learnscope.features import race
+from learnscope.features.modes import task_modes
 from learnscope.runspec import RunSpec
 
 
@@ -24,7 +24,7 @@ def gdln_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]]) -> dict:
         ``mode_strength`` (S, M_out, M_in, r) float64, and ``_modes`` (the task's modes).
     """
     task, model = spec.task, spec.model
-    modes = race.task_modes(task.item_inputs(), task.item_targets())
+    modes = task_modes(task.item_inputs(), task.item_targets())
     svs = [model.layer_singular_values(state) for state in states]
     maps = torch.stack([model.pathway_maps(state) for state in states])  # (S, M_out, M_in, N, P)
     u, v = torch.from_numpy(modes.U), torch.from_numpy(modes.V)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -10,7 +11,13 @@ from torch import nn
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelConfig:
-    """Base of every model config; subclasses add their documented fields."""
+    """Base of every model config; subclasses add their documented fields.
+
+    ``init_only_fields``: fields that only set the initial weights (e.g. an init scale);
+    runs whose models differ only in them may train as one ensemble (``build_group``).
+    """
+
+    init_only_fields: ClassVar[tuple[str, ...]] = ()
 
     def check(self, path: str) -> None:
         """Raise ConfigError naming ``path`` for impossible values."""
@@ -39,6 +46,14 @@ class ModelConfig:
         """E networks of one shape trained as one batched model; member e is exactly
         ``build(..., generators[e])``. Maps (E, B, n_inputs) -> (E, B, n_outputs)."""
         raise NotImplementedError(f"{type(self).__name__} has no ensemble implementation")
+
+    def build_group(self, configs: list["ModelConfig"], n_inputs: int, n_outputs: int, width: int,
+                    generators: list[torch.Generator]) -> "Ensemble":
+        """The ensemble of a training group whose member e is ``configs[e].build(...,
+        generators[e])``; the configs may differ from this one only in ``init_only_fields``."""
+        if any(c != self for c in configs):
+            raise NotImplementedError(f"{type(self).__name__} cannot batch members of different configs")
+        return self.build_ensemble(n_inputs, n_outputs, width, generators)
 
 
 class Ensemble(nn.Module):

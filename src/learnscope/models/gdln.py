@@ -51,6 +51,8 @@ class GatedDLNConfig(ModelConfig):
     shared_layers: int = 1
     init_scale: float = 0.2
 
+    init_only_fields = ("init_scale",)  # an init-scale sweep trains as one ensemble
+
     def check(self, path: str) -> None:
         require(self.pathways >= 1, f"{path}.pathways", f"= {self.pathways} must be >= 1")
         require(self.shared_layers >= 1, f"{path}.shared_layers", f"= {self.shared_layers} must be >= 1")
@@ -77,6 +79,14 @@ class GatedDLNConfig(ModelConfig):
     def build_ensemble(self, n_inputs: int, n_outputs: int, width: int,
                        generators: list[torch.Generator]) -> "EnsembleGatedDLN":
         return EnsembleGatedDLN([self.build(n_inputs, n_outputs, width, g) for g in generators])
+
+    def build_group(self, configs: list["GatedDLNConfig"], n_inputs: int, n_outputs: int, width: int,
+                    generators: list[torch.Generator]) -> "EnsembleGatedDLN":
+        """Member e is ``configs[e].build(..., generators[e])``: its own init scale."""
+        shape = dataclasses.replace(self, init_scale=1.0)
+        if any(dataclasses.replace(c, init_scale=1.0) != shape for c in configs):
+            raise ValueError("gdln members of one ensemble may differ only in init_scale")
+        return EnsembleGatedDLN([c.build(n_inputs, n_outputs, width, g) for c, g in zip(configs, generators)])
 
     def layer_singular_values(self, state: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
         """Singular values of every weight matrix of one network, float64, descending.

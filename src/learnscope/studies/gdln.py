@@ -14,13 +14,13 @@ held-out pairs (test set) at every epoch; at every snapshot each mode's strength
 pair's map (``features.gdln``) and every layer's singular values.
 
 Reduction: integrated once per epoch from the random init's expected overlap with the
-shared mode (``race.random_init_overlaps``), with the run's learning rate, the task's modes
+shared mode (``features.race.random_init_overlaps``), with the run's learning rate, the task's modes
 and its trained pairs. Definitions shared by both:
 
 - transition epoch of a group of equal singular values: the mean over its modes of the
   first epoch at which the mode's strength, averaged over the trained pairs, reaches half
-  of its target s̃/d (``race.half_time``, interpolated between snapshots for runs);
-- plateau levels: the theory's analytic levels (``race.plateau_levels``); a run's level k
+  of its target s̃/d (``features.modes.half_time``, interpolated between snapshots for runs);
+- plateau levels: the theory's analytic levels (``features.modes.plateau_levels``); a run's level k
   is its training loss midway between its transitions k − 1 and k (epoch 0 and the last
   epoch at the ends).
 """
@@ -30,30 +30,31 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope.features import race
+from learnscope.features.modes import Modes, half_time, mode_groups, plateau_levels, task_modes
+from learnscope.features.race import RaceSolution, integrate_race, random_init_overlaps
 from learnscope.gdln_params import TASK_NAME, GdlnStudyConfig, scale_tag
 from learnscope.runspec import run_name
 
 
-def theory(cfg: GdlnStudyConfig, init_scale: float) -> tuple[race.Modes, race.RaceSolution]:
+def theory(cfg: GdlnStudyConfig, init_scale: float) -> tuple[Modes, RaceSolution]:
     """The task's modes and the reduction's trajectory for a run of ``cfg`` at ``init_scale``."""
     task, model = cfg.task, cfg.model
-    modes = race.task_modes(task.item_inputs(), task.item_targets())
-    b_in, c, b_out = race.random_init_overlaps(init_scale, task.pathways)
-    solution = race.integrate_race(modes, task.trained_pairs().astype(np.float64),
-                                   cfg.train.lr * model.lr_scale(cfg.width), cfg.train.steps,
-                                   b_in, c, b_out, model.shared_layers)
+    modes = task_modes(task.item_inputs(), task.item_targets())
+    b_in, c, b_out = random_init_overlaps(init_scale, task.pathways)
+    solution = integrate_race(modes, task.trained_pairs().astype(np.float64),
+                              cfg.train.lr * model.lr_scale(cfg.width), cfg.train.steps,
+                              b_in, c, b_out, model.shared_layers)
     return modes, solution
 
 
-def group_times(epochs: np.ndarray, strength: np.ndarray, modes: race.Modes) -> np.ndarray:
+def group_times(epochs: np.ndarray, strength: np.ndarray, modes: Modes) -> np.ndarray:
     """(..., G) transition epoch of each group of equal singular values, from strengths
     (T, ..., r) averaged over trained pairs."""
-    half = race.half_time(epochs, strength, modes.s / modes.d)  # (..., r)
-    return np.stack([half[..., idx].mean(-1) for idx in race.mode_groups(modes)], axis=-1)
+    half = half_time(epochs, strength, modes.s / modes.d)  # (..., r)
+    return np.stack([half[..., idx].mean(-1) for idx in mode_groups(modes)], axis=-1)
 
 
-def plateau_levels(epochs: np.ndarray, loss: np.ndarray, times: np.ndarray) -> np.ndarray:
+def run_plateau_levels(epochs: np.ndarray, loss: np.ndarray, times: np.ndarray) -> np.ndarray:
     """(G + 1,) the loss midway between consecutive transitions (module docstring); NaN
     after a transition that never happened."""
     bounds = np.concatenate([[epochs[0]], times, [epochs[-1]]])
@@ -79,7 +80,7 @@ def summarise(study: str, cfg: GdlnStudyConfig, runs: dict[str, dict[str, xr.Dat
     sim_times = group_times(snapshots, strength[:, :, trained].mean(2).swapaxes(0, 1), modes)  # (seed, G)
     th_times = group_times(sol.epochs, sol.strength[:, trained].mean(1), modes)
     ref_index = cfg.scales.index(ref)
-    sim_levels = np.stack([plateau_levels(epochs, loss["train"][ref_index, k], sim_times[k])
+    sim_levels = np.stack([run_plateau_levels(epochs, loss["train"][ref_index, k], sim_times[k])
                            for k in range(len(cfg.seeds))])
     return xr.Dataset(
         {"train_loss": (("init_scale", "seed", "epoch"), loss["train"], {"long_name": "loss on trained pairs"}),
@@ -109,10 +110,10 @@ def summarise(study: str, cfg: GdlnStudyConfig, runs: dict[str, dict[str, xr.Dat
          "transition_sim": (("seed", "group"), sim_times, {"long_name": "transition epoch per group (runs)"}),
          "transition_theory": ("group", th_times, {"long_name": "transition epoch per group (reduction)"}),
          "plateau_sim": (("seed", "level"), sim_levels, {"long_name": "plateau loss levels (runs)"}),
-         "plateau_theory": ("level", race.plateau_levels(modes), {"long_name": "plateau loss levels (analytic)"})},
+         "plateau_theory": ("level", plateau_levels(modes), {"long_name": "plateau loss levels (analytic)"})},
         coords={"init_scale": ("init_scale", np.array(cfg.scales)), "seed": ("seed", np.array(cfg.seeds)),
                 "epoch": ("epoch", epochs), "snapshot": ("snapshot", snapshots),
-                "mode_sv": ("mode", modes.s), "group_sv": ("group", [modes.s[i[0]] for i in race.mode_groups(modes)])},
+                "mode_sv": ("mode", modes.s), "group_sv": ("group", [modes.s[i[0]] for i in mode_groups(modes)])},
         attrs={"study": study, "reference_init_scale": ref, "pathways": cfg.task.pathways,
                "trained_pairs": int(trained.sum()), "description": cfg.task.describe()})
 

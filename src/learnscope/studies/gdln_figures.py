@@ -3,10 +3,10 @@ neural race reduction on one epoch axis, and held-out error vs init scale."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from learnscope import store
 from learnscope.studies.plotting import band, figure
 
 FIGURES = ("loss.png", "singular_values.png", "heldout.png")
@@ -18,7 +18,7 @@ def _transitions(ax, summary: xr.Dataset) -> None:
             ax.axvline(t, color="0.6", linewidth=0.8, linestyle=":", label="predicted transitions" if k == 0 else None)
 
 
-def loss_figure(summary: xr.Dataset, path: str) -> None:
+def loss(summary: xr.Dataset):
     """Training (trained pairs) and held-out loss of the reference runs vs the reduction."""
     ref = summary.attrs["reference_init_scale"]
     sim = summary.sel(init_scale=ref)
@@ -40,12 +40,10 @@ def loss_figure(summary: xr.Dataset, path: str) -> None:
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Plateaus and drops follow the race reduction (init {ref:g}, "
                  f"{summary.attrs['trained_pairs']} trained pairs, median and range over seeds)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
-def singular_values_figure(summary: xr.Dataset, path: str) -> None:
+def singular_values(summary: xr.Dataset):
     """Shared-layer singular values over training (each seed) vs the reduction, and the
     input and output layers' (median over pathways)."""
     snapshots, epochs = summary["snapshot"].values, summary["epoch"].values
@@ -72,12 +70,10 @@ def singular_values_figure(summary: xr.Dataset, path: str) -> None:
         ax.set_ylabel("singular value")
         ax.legend(fontsize=6)
     fig.suptitle("Singular values grow to the race reduction's, mode by mode (dashed: reduction)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
-def heldout_figure(summary: xr.Dataset, path: str) -> None:
+def heldout(summary: xr.Dataset):
     """Final loss on held-out and trained pairs vs init scale, with the held-out loss at init."""
     scales = summary["init_scale"].values
     fig, axes = figure(1, width=5.0)
@@ -90,12 +86,10 @@ def heldout_figure(summary: xr.Dataset, path: str) -> None:
     ax.set_ylabel("final loss")
     ax.legend(fontsize=7)
     ax.set_title("Small init generalises to untrained pathway pairs; large init does not", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def save_all(summary: xr.Dataset, features: dict, paths: dict[str, str]) -> None:
-    loss_figure(summary, paths["loss.png"])
-    singular_values_figure(summary, paths["singular_values.png"])
-    heldout_figure(summary, paths["heldout.png"])
+    """Render every figure of FIGURES to ``paths[name]``; ``features`` is unused (all comes from ``summary``)."""
+    for name, make in {"loss.png": loss, "singular_values.png": singular_values, "heldout.png": heldout}.items():
+        store.save_figure(make(summary), paths[name])
