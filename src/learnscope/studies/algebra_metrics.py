@@ -24,10 +24,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-
-def _json(value) -> float | None:
-    value = float(value)
-    return None if not np.isfinite(value) else round(value, 4)
+from learnscope.studies.metric_values import json_value as _json
 
 
 def _median(values) -> float:

@@ -34,6 +34,7 @@ from learnscope.features.modes import Modes, half_time, mode_groups, plateau_lev
 from learnscope.features.race import RaceSolution, integrate_race, random_init_overlaps
 from learnscope.gdln_params import TASK_NAME, GdlnStudyConfig, scale_tag
 from learnscope.runspec import run_name
+from learnscope.studies.metric_values import json_list, json_value
 
 
 def theory(cfg: GdlnStudyConfig, init_scale: float) -> tuple[Modes, RaceSolution]:
@@ -76,8 +77,9 @@ def summarise(study: str, cfg: GdlnStudyConfig, runs: dict[str, dict[str, xr.Dat
     snapshots = feats[0]["step"].values
     trained = cfg.task.trained_pairs()
     strength = np.stack([f["mode_strength"].values for f in feats])  # (seed, S, M_out, M_in, r)
+    strength_trained = strength[:, :, trained].mean(2)  # (seed, S, r)
     modes, sol = theory(cfg, ref)
-    sim_times = group_times(snapshots, strength[:, :, trained].mean(2).swapaxes(0, 1), modes)  # (seed, G)
+    sim_times = group_times(snapshots, strength_trained.swapaxes(0, 1), modes)  # (seed, G)
     th_times = group_times(sol.epochs, sol.strength[:, trained].mean(1), modes)
     ref_index = cfg.scales.index(ref)
     sim_levels = np.stack([run_plateau_levels(epochs, loss["train"][ref_index, k], sim_times[k])
@@ -85,7 +87,7 @@ def summarise(study: str, cfg: GdlnStudyConfig, runs: dict[str, dict[str, xr.Dat
     return xr.Dataset(
         {"train_loss": (("init_scale", "seed", "epoch"), loss["train"], {"long_name": "loss on trained pairs"}),
          "test_loss": (("init_scale", "seed", "epoch"), loss["test"], {"long_name": "loss on held-out pairs"}),
-         "strength_trained": (("seed", "snapshot", "mode"), strength[:, :, trained].mean(2),
+         "strength_trained": (("seed", "snapshot", "mode"), strength_trained,
                               {"long_name": "mode strength, mean over trained pairs (reference scale)"}),
          "strength_heldout": (("seed", "snapshot", "mode"), strength[:, :, ~trained].mean(2),
                               {"long_name": "mode strength, mean over held-out pairs (reference scale)"}),
@@ -118,15 +120,6 @@ def summarise(study: str, cfg: GdlnStudyConfig, runs: dict[str, dict[str, xr.Dat
                "trained_pairs": int(trained.sum()), "description": cfg.task.describe()})
 
 
-def _json(value) -> float | None:
-    value = float(value)
-    return None if not np.isfinite(value) else round(value, 4)
-
-
-def _list(values) -> list:
-    return [_json(v) for v in np.asarray(values).ravel()]
-
-
 def metrics(summary: xr.Dataset) -> dict:
     """Headline values (median over seeds) and ``detail``.
 
@@ -144,28 +137,28 @@ def metrics(summary: xr.Dataset) -> dict:
     sim_times = np.median(summary["transition_sim"].values, axis=0)
     theory_times = summary["transition_theory"].values
     return {
-        "plateau_levels_sim": _list(np.median(summary["plateau_sim"].values, axis=0)),
-        "plateau_levels_theory": _list(summary["plateau_theory"].values),
-        "transition_epochs_sim": _list(sim_times),
-        "transition_epochs_theory": _list(theory_times),
-        "hidden_sv_sim": _list(hidden_sim),
-        "hidden_sv_theory": _list(hidden_theory),
-        "heldout_mse_small_init": _json(final_test[0]),
-        "heldout_mse_large_init": _json(final_test[-1]),
+        "plateau_levels_sim": json_list(np.median(summary["plateau_sim"].values, axis=0)),
+        "plateau_levels_theory": json_list(summary["plateau_theory"].values),
+        "transition_epochs_sim": json_list(sim_times),
+        "transition_epochs_theory": json_list(theory_times),
+        "hidden_sv_sim": json_list(hidden_sim),
+        "hidden_sv_theory": json_list(hidden_theory),
+        "heldout_mse_small_init": json_value(final_test[0]),
+        "heldout_mse_large_init": json_value(final_test[-1]),
         "detail": {
-            "init_scales": _list(summary["init_scale"].values),
-            "heldout_mse_final": _list(final_test),
-            "train_mse_final": _list(final_train),
-            "heldout_mse_at_init": _list(np.median(summary["test_loss"].values[:, :, 0], axis=1)),
-            "heldout_mse_theory_final": _json(summary["theory_heldout_loss"].values[-1]),
-            "transition_epochs_sim_per_seed": [_list(v) for v in summary["transition_sim"].values],
-            "transition_ratio_sim_over_theory": _list(sim_times / theory_times),
-            "plateau_levels_sim_per_seed": [_list(v) for v in summary["plateau_sim"].values],
-            "input_sv_sim": _list(np.median(summary["sv_in"].values[:, -1, :r], axis=0)),
-            "input_sv_theory": _list(np.sort(summary["theory_in"].values[-1])[::-1]),
-            "output_sv_sim": _list(np.median(summary["sv_out"].values[:, -1, :r], axis=0)),
-            "output_sv_theory": _list(np.sort(summary["theory_out"].values[-1])[::-1]),
-            "mode_singular_values": _list(summary["mode_sv"].values),
-            "reference_init_scale": _json(summary.attrs["reference_init_scale"]),
+            "init_scales": json_list(summary["init_scale"].values),
+            "heldout_mse_final": json_list(final_test),
+            "train_mse_final": json_list(final_train),
+            "heldout_mse_at_init": json_list(np.median(summary["test_loss"].values[:, :, 0], axis=1)),
+            "heldout_mse_theory_final": json_value(summary["theory_heldout_loss"].values[-1]),
+            "transition_epochs_sim_per_seed": [json_list(v) for v in summary["transition_sim"].values],
+            "transition_ratio_sim_over_theory": json_list(sim_times / theory_times),
+            "plateau_levels_sim_per_seed": [json_list(v) for v in summary["plateau_sim"].values],
+            "input_sv_sim": json_list(np.median(summary["sv_in"].values[:, -1, :r], axis=0)),
+            "input_sv_theory": json_list(np.sort(summary["theory_in"].values[-1])[::-1]),
+            "output_sv_sim": json_list(np.median(summary["sv_out"].values[:, -1, :r], axis=0)),
+            "output_sv_theory": json_list(np.sort(summary["theory_out"].values[-1])[::-1]),
+            "mode_singular_values": json_list(summary["mode_sv"].values),
+            "reference_init_scale": json_value(summary.attrs["reference_init_scale"]),
         },
     }

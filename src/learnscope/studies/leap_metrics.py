@@ -14,11 +14,8 @@ import numpy as np
 import xarray as xr
 
 from learnscope.studies.leap import best_runs
+from learnscope.studies.metric_values import json_value as _json
 from learnscope.tasks.leap import leap_order
-
-
-def _json(value: float) -> float | None:
-    return None if not np.isfinite(value) else round(float(value), 4)
 
 
 def metrics(summary: xr.Dataset) -> dict:
