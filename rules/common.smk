@@ -5,18 +5,44 @@ import math
 from learnscope import store
 from learnscope.config import to_json
 
+from learnscope.imports import code_inputs
+from learnscope.features import MEASURES
+from learnscope.studies import STUDIES
+
 SRC = "src/learnscope"
 
 
-def code(*patterns):
-    """Package modules a rule's script runs, as inputs: editing one reruns exactly those jobs."""
-    return sorted({path for p in patterns for path in glob.glob(f"{SRC}/{p}")})
+def run_modules(specs):
+    """The modules of the task and model classes that ``specs`` build (imported on demand)."""
+    return sorted({type(part).__module__ for spec in specs for part in (spec.task, spec.model)})
 
 
-# Imported by every script (params pulls in the task and model registries).
-CORE = code("__init__.py", "config.py", "errors.py", "logs.py", "metrics.py", "params.py", "leap_params.py",
-            "algebra_params.py", "gdln_params.py", "runspec.py",
-            "store.py", "data.py", "tasks/*.py", "models/*.py", "groups/*.py")
+def measure_modules(study):
+    """The modules of a study's measures: the features stage runs them, and reading a
+    features.nc imports the schemas of the measures it names."""
+    return [MEASURES.module(name) for name in STUDIES[study].measures]
+
+
+def group_code(group, script, measures=False):
+    """Code inputs of a group job (train, features, distill): its script's import closure,
+    its runs' task and model modules and, for jobs that make or read features.nc
+    (``measures``), its study's measures. Derived from the source (``learnscope.imports``),
+    so editing a module reruns exactly the jobs that run it."""
+    specs = [PARAMS.runs[run] for run in PARAMS.groups[group]]
+    extra = measure_modules(specs[0].study) if measures else []
+    return code_inputs(SRC, run_modules(specs) + extra, [script])
+
+
+def generate_code(wildcards):
+    task = PARAMS.studies[wildcards.study].tasks[wildcards.task]
+    return code_inputs(SRC, [type(task).__module__], ["scripts/generate.py"])
+
+
+def study_code(study):
+    """A study job runs its package and builds its section's tasks and models."""
+    specs = STUDIES[study].runs(study, PARAMS.studies[study], PARAMS.compute).values()
+    return code_inputs(SRC, [STUDIES.module(study), *run_modules(specs), *measure_modules(study)],
+                       ["scripts/study.py"])
 
 
 wildcard_constraints:

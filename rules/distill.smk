@@ -8,7 +8,7 @@ for _group in PARAMS.groups:
             dataset=group_dataset(_group),
             checkpoints=group_outputs(_group, "checkpoints.nc"),
             features=group_outputs(_group, "features.nc"),
-            code=CORE + code("train.py", "resume.py", "run_files.py", "features/*.py", "distill/*.py"),
+            code=group_code(_group, "scripts/distill.py", measures=True),
             script="scripts/distill.py",
         output:
             trees=group_outputs(_group, "tree.nc"),

@@ -1,7 +1,5 @@
 # One features job per training group: every snapshot of every member is measured in one
 # batched pass (learnscope.features.extract.measure_group); the study picks the optional measures.
-from learnscope.studies import STUDIES
-
 for _group in PARAMS.groups:
 
     rule:
@@ -10,7 +8,7 @@ for _group in PARAMS.groups:
         input:
             dataset=group_dataset(_group),
             checkpoints=group_outputs(_group, "checkpoints.nc"),
-            code=CORE + code("train.py", "resume.py", "run_files.py", "features/*.py"),
+            code=group_code(_group, "scripts/features.py", measures=True),
             script="scripts/features.py",
         output:
             group_outputs(_group, "features.nc"),

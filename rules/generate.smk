@@ -3,7 +3,7 @@
 rule generate:
     priority: 100
     input:
-        code=CORE,
+        code=generate_code,
         script="scripts/generate.py",
     output:
         store.dataset_path("{study}", "{task}"),

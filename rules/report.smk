@@ -17,7 +17,7 @@ rule report:
     input:
         metrics=list(study_metrics_files().values()),
         figures=[f for files in study_figure_files().values() for f in files],
-        code=CORE + code("report.py"),
+        code=code_inputs(SRC, ["learnscope.report", "learnscope.logs"]),
     output:
         metrics=store.METRICS_PATH,
         index=store.REPORT_INDEX,

@@ -1,9 +1,6 @@
 # One rule per study (study_<name>) plus a target rule <name>, so `snakemake parity` works.
-from learnscope.studies import STUDIES
-
-
 def study_outputs(study):
-    names = ("summary.nc", "metrics.json") + STUDIES[study].figures
+    names = ("summary.nc", "metrics.json", *STUDIES[study].figures)
     return {name: store.study_path(study, name) for name in names}
 
 
@@ -23,15 +20,13 @@ for _study in PARAMS.studies:
             f"study_{_study}"
         input:
             runs=study_inputs(_study),
-            code=CORE + code("studies/*.py", "features/nfa.py", "features/plateaus.py", "features/algebra.py",
-                                    "features/modes.py", "features/race.py"),
+            code=study_code(_study),
             script="scripts/study.py",
         output:
             list(study_outputs(_study).values()),
         params:
             study=_study,
             config=to_json(PARAMS.studies[_study]),
-            runs=study_run_names(_study),
         log:
             f"logs/study/{_study}.log",
         script:

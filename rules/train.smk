@@ -9,7 +9,7 @@ for _group in PARAMS.groups:
             f"train_{_group.replace('-', '_')}"
         input:
             dataset=group_dataset(_group),
-            code=CORE + code("train.py", "resume.py", "run_files.py"),
+            code=group_code(_group, "scripts/train.py"),
             script="scripts/train.py",
         output:
             checkpoints=group_outputs(_group, "checkpoints.nc"),

@@ -4,7 +4,7 @@ import os
 from learnscope.config import from_json
 from learnscope.distill.stage import distill_group_run
 from learnscope.logs import log_to
-from learnscope.params import DistillConfig
+from learnscope.distill.config import DistillConfig
 from learnscope.runspec import RunSpec
 
 with log_to(snakemake.log[0]):

@@ -2,7 +2,7 @@
 from learnscope.config import from_json
 from learnscope.features.extract import features_group_run
 from learnscope.logs import log_to
-from learnscope.params import FeaturesConfig
+from learnscope.features.config import FeaturesConfig
 from learnscope.runspec import RunSpec
 
 with log_to(snakemake.log[0]):

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from learnscope import data
-from learnscope.models import MLPConfig
+from learnscope.models.mlp import MLPConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
-from learnscope.tasks import SparseParity
+from learnscope.tasks.boolean import SparseParity
 
 TINY_TASK = SparseParity(n_bits=8, k=2, n_train=256, n_test=256)
 

@@ -7,12 +7,14 @@ import pytest
 import torch
 
 from learnscope import data
-from learnscope.algebra_params import AlgebraStudyConfig
+from learnscope.studies.algebra.config import AlgebraStudyConfig
 from learnscope.config import build
 from learnscope.errors import ConfigError
-from learnscope.models import EmbedMLPConfig, MLPConfig, TransformerConfig
+from learnscope.models.embed import EmbedMLPConfig
+from learnscope.models.mlp import MLPConfig
+from learnscope.models.transformer import TransformerConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
-from learnscope.tasks import ModularAddition
+from learnscope.tasks.algebra import ModularAddition
 from learnscope.train import seed_for, train_group
 
 TASK = ModularAddition(p=7)
@@ -64,8 +66,11 @@ def test_full_batch_recipes_match_a_plain_pytorch_loop(tensors, model, train):
     specs = [_spec(seed, model=model, **train) for seed in (0, 1)]
     final = train_group(specs, tensors, "multiclass")[1].snapshots[-1][1]
     expected = _reference(specs[1], tensors, specs[1].train.neuron_penalty, specs[1].train.optimizer)
+    # Batched kernels vs nn.Module for 40 steps: float32 rounding differences (~1e-6 of the weights'
+    # scale) that training carries along, so relative 1e-4 with atol = 1e-4 * max|weight|; a 10%
+    # error in the penalty or the wrong optimizer moves the weights by > 3e-2 of that scale.
     for name, value in expected.items():
-        torch.testing.assert_close(final[name], value, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(final[name], value, rtol=1e-4, atol=1e-4 * float(value.abs().max()))
 
 
 def test_the_penalty_shrinks_the_neurons(tensors):

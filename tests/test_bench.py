@@ -35,7 +35,10 @@ def test_run_benchmarks_json_has_every_key(tmp_path, monkeypatch):
 def test_agop_loop_matches_vectorised_agop():
     model, x = bench.agop_model_and_inputs(TINY)
     expected = agop(model, x, chunk_size=16)  # 40 samples: three chunks
-    torch.testing.assert_close(bench.agop_loop(model, x), expected, rtol=1e-5, atol=1e-6)
+    # Per-sample autograd vs batched Jacobians: the same float32 sums in another order, equal to
+    # rounding; relative 1e-5 with atol scaled to the AGOP (entries up to ~6e-3 here).
+    torch.testing.assert_close(bench.agop_loop(model, x), expected, rtol=1e-5,
+                               atol=1e-5 * float(expected.abs().max()))
 
 
 def test_flop_formula():
@@ -57,4 +60,5 @@ def test_gdln_pair_loop_trains_the_same_networks_as_the_ensemble():
     for net, state in zip(pair_loop_baseline(specs), states):
         final = state.snapshots[-1][1]  # (step, weights) of the last snapshot
         for name, value in net.state_dict().items():
-            torch.testing.assert_close(value, final[name], rtol=1e-4, atol=1e-5)
+            # Training carries float32 rounding differences (loop vs bmm) along: relative 1e-4.
+            torch.testing.assert_close(value, final[name], rtol=1e-4, atol=1e-4 * float(final[name].abs().max()))

@@ -14,10 +14,13 @@ from typing import Literal
 
 import pytest
 
-from learnscope.config import build, from_json, require, to_data, to_json
+from learnscope.config import build, from_json, to_data, to_json
+from learnscope.errors import require
 from learnscope.errors import ConfigError
-from learnscope.models import MLPConfig, ModelConfig
-from learnscope.tasks import MultiIndex, SparseParity, Task
+from learnscope.models.base import ModelConfig
+from learnscope.models.mlp import MLPConfig
+from learnscope.tasks.base import Task
+from learnscope.tasks.boolean import MultiIndex, SparseParity
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -15,7 +15,9 @@ from torch import nn
 
 from learnscope import config
 from learnscope.errors import ConfigError
-from learnscope.models import MODELS, EmbedMLP, EmbedMLPConfig, ModelConfig
+from learnscope.models import MODELS
+from learnscope.models.base import ModelConfig
+from learnscope.models.embed import EmbedMLP, EmbedMLPConfig
 
 N, K, WIDTH, N_OUT = 7, 4, 9, 5  # tokens, embed_dim, hidden width, outputs
 
@@ -68,7 +70,8 @@ def test_gathered_forward_equals_the_one_hot_product(activation, fn):
     model, x = _build(activation=activation), pairs(40)
     e = torch.cat([x[:, :N] @ model.embed, x[:, N:] @ model.embed], -1)  # (B, 2K): [embed[a]; embed[b]]
     expected = fn(e @ model.hidden.weight.T + model.hidden.bias) @ model.out.weight.T + model.out.bias
-    torch.testing.assert_close(model(x), expected)
+    # Gathered rows vs one-hot products (other kernels, the same float32 sums): equal to rounding.
+    torch.testing.assert_close(model(x), expected, rtol=1e-5, atol=1e-5 * float(expected.detach().abs().max()))
 
 
 def test_known_answer():

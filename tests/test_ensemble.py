@@ -19,20 +19,10 @@ from learnscope import data, metrics, run_files, store
 from learnscope import train as train_module
 from learnscope.errors import DivergenceError
 from learnscope.features.extract import features_group_run
-from learnscope.params import FeaturesConfig
+from learnscope.features.config import FeaturesConfig
 from learnscope.train import group_name, seed_for, train, train_group, train_group_run
 
 KIND = "binary"
-
-
-def _close_states(a, b, rtol=1e-4, atol=1e-5):
-    assert [s for s, _ in a.snapshots] == [s for s, _ in b.snapshots]
-    for (_, wa), (_, wb) in zip(a.snapshots, b.snapshots):
-        for name in wa:
-            torch.testing.assert_close(wa[name], wb[name], rtol=rtol, atol=atol)
-    assert [r[0] for r in a.curves] == [r[0] for r in b.curves]
-    for ra, rb in zip(a.curves, b.curves):
-        assert ra[1:] == pytest.approx(rb[1:], rel=1e-3, abs=1e-5)
 
 
 def _equal_states(a, b):
@@ -73,8 +63,10 @@ def test_member_equals_a_plain_pytorch_loop(make_spec, tiny_tensors):
         loss.backward()
         opt.step()
     final = train_group([make_spec(seed=0), spec], tiny_tensors, KIND)[1].snapshots[-1][1]
+    # Training carries the float32 rounding differences of the two kernels along (~1e-6 of each
+    # tensor's scale): relative 1e-4, atol = 1e-4 * max|p|; an lr off by 10% moves them by > 5e-3.
     for name, p in model.state_dict().items():
-        torch.testing.assert_close(final[name], p, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(final[name], p, rtol=1e-4, atol=1e-4 * float(p.abs().max()))
 
 
 def test_adding_a_seed_leaves_the_old_seeds_bit_identical(seeds3, tiny_tensors):

@@ -11,16 +11,21 @@ import pytest
 import torch
 from torch import nn
 
-from learnscope.models import EmbedMLPConfig, TransformerConfig
+from learnscope.models.embed import EmbedMLPConfig
+
+from learnscope.models.transformer import TransformerConfig
 
 N, WIDTH, N_OUT = 7, 9, 5  # tokens, width, outputs
-CONFIGS = {"embed_mlp": (EmbedMLPConfig(embed_dim=4, activation="gelu"), 1e-6),
+# Member vs the network built alone: the same float32 sums by another kernel (bmm vs mm), so equal
+# to rounding only. Relative tolerance 1e-5 (~80 float32 ulps) with atol = 1e-5 * max|output| for
+# entries that cancel to near zero; a wrong member slice or sign gives differences of order 1e-1.
+CONFIGS = {"embed_mlp": (EmbedMLPConfig(embed_dim=4, activation="gelu"), 1e-5),
            "transformer": (TransformerConfig(d_model=8, n_heads=2, activation="gelu"), 1e-5)}
 
 
 @pytest.fixture(params=sorted(CONFIGS))
 def model(request):
-    """(config, tolerance of member vs single network)."""
+    """(config, relative tolerance of member vs single network; atol is it times max|output|)."""
     return CONFIGS[request.param]
 
 
@@ -45,7 +50,8 @@ def test_each_member_equals_its_network_built_alone(model, shared):
     assert out.shape == (3, 30, N_OUT)
     for e, g in enumerate(_gens(seeds)):
         single = cfg.build(2 * N, N_OUT, WIDTH, g)
-        torch.testing.assert_close(out[e], single(x[0] if shared else x[e]), rtol=tol, atol=tol)
+        torch.testing.assert_close(out[e], single(x[0] if shared else x[e]), rtol=tol,
+                                   atol=tol * float(out[e].detach().abs().max()))
         assert all(torch.equal(v, single.state_dict()[k]) for k, v in ensemble.member_state(e).items())
 
 
@@ -80,7 +86,7 @@ def test_split_state_round_trip(model):
     for e in range(3):
         single = cfg.build(2 * N, N_OUT, WIDTH, torch.Generator())
         single.load_state_dict(ensemble.split_state(stacked, e))
-        torch.testing.assert_close(single(x), out[e], rtol=tol, atol=tol)
+        torch.testing.assert_close(single(x), out[e], rtol=tol, atol=tol * float(out[e].detach().abs().max()))
 
 
 def test_same_generator_seed_same_weights_whatever_the_global_seed(model):

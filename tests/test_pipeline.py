@@ -8,6 +8,7 @@ editing a module reruns exactly the rules that list it; files are byte-reproduci
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,6 +21,9 @@ from pathlib import Path
 import pytest
 import xarray as xr
 import yaml
+
+from learnscope.imports import module_file
+from learnscope.logs import MODULES_LINE
 
 REPO = Path(__file__).resolve().parents[1]
 COPY = ["Snakefile", "rules", "scripts", "src", "profiles", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
@@ -146,6 +150,19 @@ def test_first_run_makes_every_artefact(repo: Path):
     assert not (repo / ".tmp/resume").exists() or not any((repo / ".tmp/resume").iterdir())
 
 
+def test_every_study_states_its_claims_and_the_report_shows_them(repo: Path):
+    metrics = json.loads((repo / "results/metrics.json").read_text())
+    verdicts = {"holds", "does not hold", "uninformative", "not measured"}
+    for study in ("parity", "leap", "algebra", "gdln"):
+        claims = metrics[study]["claims"]
+        assert claims and all(c["verdict"] in verdicts and c["claim"] and c["paper"] for c in claims), study
+    algebra = {c["key"]: c for c in metrics["algebra"]["claims"]}
+    assert algebra["parity_support_frac"]["verdict"] == "not measured"  # no parity experiment in TINY
+    assert algebra["freq_coverage"]["chance"] is not None and algebra["clean_freq_coverage"]["chance"] is not None
+    page = (repo / "results/report/index.html").read_text()
+    assert "<h2>Claims</h2>" in page and "clean_freq_coverage" in page
+
+
 def test_leap_study_runs_without_trees_and_reports_its_keys(repo: Path):
     """The leap study's runs get Fourier features (no AGOP, no trees) and its metrics reach the report."""
     run = repo / "results/runs/leap-leap3_d16-w32-c0.5-s1"
@@ -234,21 +251,73 @@ def test_max_depth_change_reruns_only_distill_and_downstream(repo: Path):
 
 
 def test_editing_a_module_reruns_exactly_its_rules(repo: Path):
-    module = repo / "src/learnscope/distill/trees.py"
-    original = module.read_text()
-    module.write_text(original + "\n# an edit\n")
-    try:
+    with edited(repo, "distill/trees.py"):
         assert set(planned_jobs(repo)) == {"distill", "study_parity", "report", "all"}
-    finally:
-        module.write_text(original)
-    module = repo / "src/learnscope/train.py"
-    original = module.read_text()
-    module.write_text(original + "\n# an edit\n")
-    try:
+    with edited(repo, "train.py"):
         jobs = planned_jobs(repo)
         assert "train" in jobs and "generate" not in jobs, jobs
+
+
+@contextlib.contextmanager
+def edited(repo: Path, module: str):
+    """A real code edit of ``src/learnscope/<module>`` (a new function, not a comment), undone after."""
+    path = repo / "src/learnscope" / module
+    original = path.read_text()
+    path.write_text(original + "\n\ndef _an_edit():\n    return 1\n")
+    try:
+        yield
     finally:
-        module.write_text(original)
+        path.write_text(original)
+
+
+def test_an_unused_model_plans_no_job(repo: Path):
+    """No run in TINY uses the transformer: editing it reruns nothing."""
+    with edited(repo, "models/transformer.py"):
+        assert planned_jobs(repo) == {}
+
+
+def test_a_task_edit_plans_only_the_jobs_of_its_runs(repo: Path):
+    with edited(repo, "tasks/routing.py"):
+        assert planned_jobs(repo) == {"generate": 1, "train": 1, "features": 1, "study_gdln": 1, "report": 1, "all": 1}
+
+
+def test_a_study_figure_edit_plans_only_that_study(repo: Path):
+    with edited(repo, "studies/leap/figures.py"):
+        assert planned_jobs(repo) == {"study_leap": 1, "report": 1, "all": 1}
+
+
+def test_a_training_loop_edit_plans_every_run_and_all_downstream(repo: Path):
+    with edited(repo, "train.py"):
+        jobs = planned_jobs(repo)
+    expected = {"train": 9, "features": 9, "distill": 1, "study_parity": 1, "study_leap": 1, "study_algebra": 1,
+                "study_gdln": 1, "report": 1, "all": 1}
+    assert jobs == expected
+
+
+def test_derived_code_inputs_cover_every_module_a_job_loaded(repo: Path):
+    """Each stage's log names the learnscope modules its job had loaded (``logs.MODULES_LINE``);
+    each of those files must be among that job's code inputs, as Snakemake has them."""
+    summary = sh(repo, "snakemake", "--profile", "profiles/default", "--detailed-summary").stdout.splitlines()
+    header = summary[0].split("\t")
+    column = {name: header.index(name) for name in ("log-file(s)", "input-file(s)")}
+    inputs_of_log: dict[str, set[str]] = {}
+    for line in summary[1:]:
+        cells = line.split("\t")
+        for log in filter(None, cells[column["log-file(s)"]].split(",")):
+            inputs_of_log.setdefault(log, set()).update(cells[column["input-file(s)"]].split(","))
+    root = repo / "src/learnscope"
+    checked = 0
+    for log in sorted((repo / "logs").rglob("*.log")):
+        rel = str(log.relative_to(repo))
+        if rel == "logs/report.log":  # runs inside Snakemake's own process (see rules/report.smk)
+            continue
+        line = next(x for x in log.read_text().splitlines() if MODULES_LINE in x)
+        modules = line.split(MODULES_LINE, 1)[1].split()
+        files = {str(module_file(m, root).relative_to(repo)) for m in modules}
+        missing = files - inputs_of_log[rel]
+        assert not missing, f"{rel}: the job loaded {sorted(missing)} but they are not among its code inputs"
+        checked += 1
+    assert checked == 9 + 9 + 9 + 1 + 4  # generate, train, features (9 datasets and groups), distill, study
 
 
 def test_bad_params_fail_before_any_job_with_the_key(repo: Path):

@@ -22,7 +22,7 @@ import xarray as xr
 
 from learnscope import __version__, data, store
 from learnscope.errors import StoreError
-from learnscope.tasks import SparseParity
+from learnscope.tasks.boolean import SparseParity
 
 PARAMS_JSON = '{"a":1}'
 TASK = SparseParity(n_bits=6, k=2, n_train=20, n_test=10)

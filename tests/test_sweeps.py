@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from learnscope import train as train_module
-from learnscope.models import MLPConfig
+from learnscope.models.mlp import MLPConfig
 from learnscope.optim import MemberAdam, MemberSGD
 from learnscope.train import OnlineSampler, train, train_group
 
@@ -60,8 +60,11 @@ def test_member_optimizers_follow_torch(optimizer, torch_cls, extra):
         for e, (r, opt) in enumerate(zip(refs, theirs)):
             r.grad = grad[e].clone()
             opt.step()
+    # Vectorised per-member updates vs torch's: the same float32 arithmetic arranged differently,
+    # equal to rounding. Relative 1e-5, atol scaled to the parameters (|p| up to ~5): another
+    # member's lr moves them by > 5e-2 of that scale, a dropped weight decay by > 5e-3 (member 0).
     for e in range(3):
-        torch.testing.assert_close(mine[e], refs[e], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(mine[e], refs[e], rtol=1e-5, atol=1e-5 * float(refs[e].detach().abs().max()))
 
 
 def test_online_training_draws_fresh_samples_per_member(make_spec):
@@ -107,8 +110,10 @@ def test_mean_field_network_is_an_average_of_neurons():
     w, b = net.layers[0].weight, net.layers[0].bias
     a, c = net.layers[1].weight[0], net.layers[1].bias
     by_hand = (torch.relu(x @ w.T + b) @ a + c) / 64
-    torch.testing.assert_close(net(x)[:, 0], by_hand)
+    # nn.Linear vs hand-written products, then bmm vs mm: equal to float32 rounding.
+    torch.testing.assert_close(net(x)[:, 0], by_hand, rtol=1e-5, atol=1e-5 * float(by_hand.detach().abs().max()))
     assert net.layers[1].weight.abs().max() > 0.5  # O(1) readout weights
     assert cfg.lr_scale(64) == 64 and MLPConfig().lr_scale(64) == 1
     ensemble = cfg.build_ensemble(5, 1, 64, [torch.Generator().manual_seed(0)])
-    torch.testing.assert_close(ensemble(x)[0], net(x))
+    expected = net(x)
+    torch.testing.assert_close(ensemble(x)[0], expected, rtol=1e-5, atol=1e-5 * float(expected.detach().abs().max()))

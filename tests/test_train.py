@@ -25,7 +25,7 @@ import xarray as xr
 from learnscope import data, store
 from learnscope import train as train_module
 from learnscope.errors import DivergenceError
-from learnscope.models import MLPConfig
+from learnscope.models.mlp import MLPConfig
 from learnscope.resume import TrainState
 from learnscope.run_files import checkpoints_to_xarray, curves_to_xarray, weight_var
 from learnscope.runspec import RunSpec
@@ -348,7 +348,7 @@ def test_curves_known_answer():
 def test_load_tensors_dtypes(tiny_tensors):
     assert tiny_tensors["x_train"].dtype == torch.float32 and tiny_tensors["x_train"].shape == (256, 8)
     assert tiny_tensors["y_train"].dtype == torch.float32 and tiny_tensors["y_test"].shape == (256,)
-    from learnscope.tasks import Digits
+    from learnscope.tasks.digits import Digits
 
     task = Digits(n_train=20, n_test=10)
     multi = data.load_tensors(data.dataset_to_xarray(task, task.make_dataset()), torch.device("cpu"))

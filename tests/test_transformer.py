@@ -108,7 +108,10 @@ def test_last_position_forward_equals_full_causal_attention(activation, fn):
     with torch.no_grad():  # nonzero biases, so that they are checked too
         for p in (model.b_in, model.b_out):
             p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
-    torch.testing.assert_close(model(x), _reference(model, x, fn), rtol=1e-5, atol=1e-5)
+    # Other kernels (einsum, all three positions) for the same float32 sums: equal to rounding;
+    # relative 1e-5, atol scaled to the logits (|logit| ~ 70 here: an absolute 1e-5 is ~1 ulp).
+    expected = _reference(model, x, fn)
+    torch.testing.assert_close(model(x), expected, rtol=1e-5, atol=1e-5 * float(expected.detach().abs().max()))
 
 
 def test_group_functions():

@@ -30,9 +30,9 @@ from torch import Tensor, nn
 from learnscope import data
 from learnscope.bench_gdln import GdlnBenchSizes, bench_gdln
 from learnscope.features.agop import agop
-from learnscope.models import MLPConfig
+from learnscope.models.mlp import MLPConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
-from learnscope.tasks import SparseParity
+from learnscope.tasks.boolean import SparseParity
 from learnscope.train import setup_compute, train, train_group
 
 COMPUTE = ComputeConfig(device="cpu", threads=os.cpu_count() or 1)

@@ -15,9 +15,9 @@ from typing import Callable
 import torch
 
 from learnscope import data
-from learnscope.models import GatedDLNConfig
+from learnscope.models.gdln import GatedDLNConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
-from learnscope.tasks import Routing
+from learnscope.tasks.routing import Routing
 from learnscope.train import seed_for, train_group
 
 

@@ -6,9 +6,10 @@ dotted key for: unknown keys (listing the allowed ones), missing keys, wrong typ
 string such as ``1e-3`` where a float belongs: PyYAML reads ``1e-3`` as a string, write
 ``1.0e-3``), values outside a ``Literal``, and impossible values (each class's ``check``).
 
-Polymorphic sections pick their class from a registry by a discriminator key:
-tasks by ``family`` (``learnscope.tasks.TASKS``), models by ``name``
-(``learnscope.models.MODELS``).
+Polymorphic sections pick their class from a lazy registry (``learnscope.registry``) by a
+discriminator key: a base class that declares ``registry`` in its own body (tasks by
+``family``, ``learnscope.tasks.TASKS``; models by ``name``, ``learnscope.models.MODELS``).
+This module imports nothing of learnscope but its errors.
 """
 
 from __future__ import annotations
@@ -21,13 +22,10 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from learnscope.errors import ConfigError
 
-def _registries() -> dict[type, tuple[str, dict[str, type]]]:
-    """Abstract base class -> (discriminator key, registry). Imported lazily (no cycles)."""
-    from learnscope.models import MODELS, ModelConfig
-    from learnscope.tasks import TASKS
-    from learnscope.tasks.base import Task
-
-    return {Task: ("family", TASKS), ModelConfig: ("name", MODELS)}
+def _registry(tp: Any):
+    """The lazy registry a polymorphic base class declares (``Task.registry``,
+    ``ModelConfig.registry``), or None: its subclasses are picked by a discriminator key."""
+    return tp.__dict__.get("registry") if isinstance(tp, type) else None
 
 
 def _join(path: str, key: Any) -> str:
@@ -44,9 +42,9 @@ def _type_name(tp: Any) -> str:
 
 def build(tp: Any, data: Any, path: str) -> Any:
     """Convert YAML/JSON data to an instance of type ``tp``, naming ``path`` in any error."""
-    registry = _registries().get(tp)
+    registry = _registry(tp)
     if registry is not None:
-        return _build_polymorphic(tp, registry, data, path)
+        return _build_polymorphic(registry, data, path)
     if dataclasses.is_dataclass(tp):
         return _build_dataclass(tp, data, path)
     origin, args = get_origin(tp), get_args(tp)
@@ -121,24 +119,23 @@ def _build_dataclass(cls: type, data: Any, path: str) -> Any:
     return obj
 
 
-def _build_polymorphic(base: type, registry: tuple[str, dict], data: Any, path: str) -> Any:
-    key, classes = registry
+def _build_polymorphic(registry, data: Any, path: str) -> Any:
+    key = registry.key
     if not isinstance(data, dict) or key not in data:
-        _fail(_join(path, key), f"is required; known: {', '.join(sorted(classes))}")
-    name = data[key]
-    if name not in classes:
-        _fail(_join(path, key), f"= {name!r} is unknown; known: {', '.join(sorted(classes))}")
+        _fail(_join(path, key), f"is required; known: {', '.join(sorted(registry))}")
+    cls = registry.lookup(data[key], _join(path, key))
     rest = {k: v for k, v in data.items() if k != key}
-    return _build_dataclass(classes[name], rest, path)
+    return _build_dataclass(cls, rest, path)
 
 
 def to_data(obj: Any) -> Any:
     """The inverse of ``build``: plain JSON-able data, discriminators included."""
     if dataclasses.is_dataclass(obj):
         out = {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
-        for base, (key, classes) in _registries().items():
-            if isinstance(obj, base):
-                out[key] = next(n for n, c in classes.items() if c is type(obj))
+        for base in type(obj).__mro__:
+            registry = _registry(base)
+            if registry is not None:
+                out[registry.key] = registry.name_of(obj)
         return out
     if isinstance(obj, (tuple, list)):
         return [to_data(v) for v in obj]
@@ -154,9 +151,3 @@ def to_json(obj: Any) -> str:
 
 def from_json(tp: Any, text: str, path: str = "spec") -> Any:
     return build(tp, json.loads(text), path)
-
-
-def require(condition: bool, path: str, message: str) -> None:
-    """Raise ConfigError naming ``path`` unless ``condition`` holds (used by ``check`` methods)."""
-    if not condition:
-        _fail(path, message)

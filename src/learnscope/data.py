@@ -8,13 +8,13 @@ import xarray as xr
 
 from learnscope import store
 from learnscope.config import to_json
+from learnscope.kinds import task_kind
 from learnscope.tasks.base import Task
 
 
 def dataset_to_xarray(task: Task, arrays: dict[str, np.ndarray]) -> xr.Dataset:
     """Pack ``task.make_dataset()`` arrays with coords, names and units."""
-    label = {"multiclass": "class index", "vector": "target vector"}.get(task.kind, "target value")
-    y_dims = ("output",) if task.kind == "vector" else ()
+    label, y_dims = task_kind(task.kind).label_name, task_kind(task.kind).y_dims
     ds = xr.Dataset(
         {
             "x_train": (("sample_train", "input"), arrays["x_train"], {"long_name": "training inputs"}),

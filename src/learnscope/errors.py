@@ -15,3 +15,14 @@ class StoreError(LearnscopeError):
 
 class DivergenceError(LearnscopeError, FloatingPointError):
     """Training produced a NaN/inf loss; the message names the run and the step."""
+
+
+def require(condition: bool, path: str, message: str) -> None:
+    """Raise ConfigError ``"{path} {message}"`` unless ``condition`` holds (``check`` methods use it)."""
+    if not condition:
+        raise ConfigError(f"{path} {message}")
+
+
+def config_error(path: str, key: str, value: object, allowed: str) -> ConfigError:
+    """A ConfigError reading ``"{path}.{key} = {value!r} {allowed}"`` (one line)."""
+    return ConfigError(f"{path}.{key} = {value!r} {allowed}")

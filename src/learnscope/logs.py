@@ -1,10 +1,17 @@
-"""Route library logging to a Snakemake rule's log file."""
+"""Route library logging to a Snakemake rule's log file.
+
+The last line a stage logs names every learnscope module it had loaded (``MODULES_LINE``):
+what the job really ran, which its derived code inputs (``learnscope.imports``) must cover.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from pathlib import Path
+
+MODULES_LINE = "learnscope modules loaded:"
 
 
 @contextlib.contextmanager
@@ -22,5 +29,7 @@ def log_to(path: str):
         logger.exception("stage failed")
         raise
     finally:
+        loaded = sorted(m for m in sys.modules if m == "learnscope" or m.startswith("learnscope."))
+        logger.info("%s %s", MODULES_LINE, " ".join(loaded))
         logger.removeHandler(handler)
         handler.close()

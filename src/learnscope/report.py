@@ -32,8 +32,25 @@ def runs_index(runs: dict[str, RunSpec]) -> str:
 
 def _table(values: dict) -> str:
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(v))}</td></tr>"
-                   for k, v in values.items() if k != "detail")
+                   for k, v in values.items() if k not in ("detail", "claims"))
     return f"<table>{rows}</table>"
+
+
+CLAIM_COLUMNS = ("study", "claim", "paper", "value", "range", "reference", "chance", "rule", "verdict")
+
+
+def claims_table(metrics: dict) -> str:
+    """Every study's claims: the claim, its paper, our median and range over seeds, the
+    reference, the chance level, the rule and the verdict."""
+    head = "".join(f"<th>{c}</th>" for c in CLAIM_COLUMNS)
+    rows = []
+    for study, values in metrics.items():
+        for c in values.get("claims", []):
+            cells = [study, f"<b>{html.escape(c['key'])}</b>: {html.escape(c['claim'])}", html.escape(c["paper"]),
+                     json.dumps(c["value"]), json.dumps(c["range"]), json.dumps(c["reference"]),
+                     json.dumps(c["chance"]), html.escape(c["rule"]), f"<b>{html.escape(c['verdict'])}</b>"]
+            rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    return f"<h2>Claims</h2><table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def index_html(metrics: dict, figures: dict[str, list[str]], report_dir: str) -> str:
@@ -41,7 +58,7 @@ def index_html(metrics: dict, figures: dict[str, list[str]], report_dir: str) ->
     parts = ["<!doctype html><meta charset='utf-8'><title>learnscope report</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
              "td{padding:2px 10px;border-bottom:1px solid #ddd}img{max-width:100%}</style>",
-             "<h1>learnscope report</h1>"]
+             "<h1>learnscope report</h1>", claims_table(metrics)]
     for study, values in metrics.items():
         parts.append(f"<h2>{html.escape(study)}</h2>{_table(values)}")
         for path in figures.get(study, []):

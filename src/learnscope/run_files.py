@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope import metrics
+from learnscope.kinds import task_kind
 from learnscope.resume import TrainState
 from learnscope.runspec import RunSpec
 
@@ -44,11 +44,7 @@ def _divergence_attr(state: TrainState) -> dict[str, int]:
 
 def curves_to_xarray(spec: RunSpec, state: TrainState, kind: str) -> xr.Dataset:
     rows = np.array(state.curves, dtype=np.float64)
-    loss_name = {"multiclass": "cross-entropy", "vector": "squared error summed over outputs, mean over samples"
-                 }.get(kind, "mean squared error")
-    acc_rule = {"binary": "sign agreement", "multiclass": "argmax agreement",
-                "regression": f"|prediction - label| < {metrics.REGRESSION_TOLERANCE}",
-                "vector": f"every |output - target| < {metrics.REGRESSION_TOLERANCE}"}[kind]
+    loss_name, acc_rule = task_kind(kind).loss_name, task_kind(kind).accuracy_rule
     ds = xr.Dataset(coords={"step": ("step", rows[:, 0].astype(np.int64), {"long_name": "optimizer step"})},
                     attrs={"run": spec.name, **_divergence_attr(state)})
     for j, name in enumerate(CURVE_COLUMNS, start=1):

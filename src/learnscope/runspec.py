@@ -13,9 +13,10 @@ from typing import Literal
 import numpy as np
 import torch
 
-from learnscope.config import from_json, require, to_json
+from learnscope.config import from_json, to_json
+from learnscope.errors import require
 from learnscope.errors import ConfigError
-from learnscope.models import ModelConfig
+from learnscope.models.base import ModelConfig
 from learnscope.tasks.base import Task
 
 

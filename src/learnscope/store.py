@@ -59,14 +59,14 @@ class Schema:
     """Required variables (name -> dims) and attrs of one kind of file.
 
     ``weights``: the variables are not fixed (one per parameter tensor); each must have
-    ``step`` as first dim and a ``torch_name`` attr. ``optional``: groups of variables
-    required when the file's ``measures`` attr (comma-separated) names the group.
+    ``step`` as first dim and a ``torch_name`` attr. ``measured``: the file's ``measures`` attr
+    (comma-separated) names measures whose variables it must also hold (``Measure.schema``).
     """
 
     variables: dict[str, tuple[str, ...]]
     attrs: tuple[str, ...] = ()
     weights: bool = False
-    optional: dict[str, dict[str, tuple[str, ...]]] = dataclasses.field(default_factory=dict)
+    measured: bool = False
 
 
 PROVENANCE = ("learnscope_version", "params_json", "inputs_json")
@@ -80,14 +80,7 @@ SCHEMAS: dict[str, Schema] = {
     "curves": Schema({name: ("step",) for name in CURVES}, ("run",)),
     "features": Schema({**{name: ("step",) for name in CURVES},
                         "coord_mass": ("step", "input"), "dw_stable_rank": ("step", "layer")},
-                       ("run", "measures"),
-                       optional={"agop": {"agop": ("step", "in_a", "in_b"), "nfm": ("step", "in_a", "in_b"),
-                                          "nfa_corr": ("step", "weight_form", "agop_power", "metric"),
-                                          "nfa_corr_init": ("step", "agop_power", "metric")},
-                                 "fourier": {"fourier": ("step", "monomial")},
-                                 "group": {"margin": ("step",)},
-                                 "gdln": {"mode_strength": ("step", "pathway_out", "pathway_in", "mode"),
-                                          "sv_shared": ("step", "shared_layer", "shared_sv")}}),
+                       ("run", "measures"), measured=True),
     "tree": Schema({"children_left": ("variant", "depth", "node"),
                     "children_right": ("variant", "depth", "node"),
                     "feature": ("variant", "depth", "node"), "threshold": ("variant", "depth", "node"),
@@ -104,15 +97,25 @@ def _required_dims(dims: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(d for d in dims if not d.endswith("?"))
 
 
-def validate(ds: xr.Dataset, kind: str, path: str | os.PathLike) -> None:
-    """Raise StoreError naming ``path`` and the fix if ``ds`` breaks the ``kind`` schema."""
+def validate(ds: xr.Dataset, kind: str, path: str | os.PathLike,
+             required: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Raise StoreError naming ``path`` and the fix if ``ds`` breaks the ``kind`` schema;
+    ``required``: more variables (name -> dims) this file must have (a study's summary.nc
+    declares its own, ``Study.summary_variables``)."""
     schema = SCHEMAS[kind]
     fix = f"it is not a valid learnscope {kind} file; delete it and rerun `make run`"
     for name in PROVENANCE + schema.attrs:
         if name not in ds.attrs:
             raise StoreError(f"{path}: missing attribute '{name}': {fix}")
-    measures = str(ds.attrs.get("measures", "")).split(",")
-    required = schema.variables | {k: v for group in measures for k, v in schema.optional.get(group, {}).items()}
+    required = schema.variables | (required or {})
+    if schema.measured:
+        from learnscope.features import MEASURES  # lazily: a file names the measures it holds
+
+        for name in filter(None, str(ds.attrs.get("measures", "")).split(",")):
+            if name not in MEASURES:
+                raise StoreError(f"{path}: attribute 'measures' names {name!r}, not a known measure "
+                                 f"({', '.join(MEASURES)}): {fix}")
+            required |= MEASURES[name].schema
     for name, dims in required.items():
         if name not in ds.variables:
             raise StoreError(f"{path}: missing variable '{name}' {dims}: {fix}")
@@ -174,16 +177,17 @@ def _encoding(ds: xr.Dataset, weights: bool) -> dict[str, dict]:
 
 
 def write(ds: xr.Dataset, path: str | os.PathLike, kind: str, params_json: str,
-          inputs: Iterable[str | os.PathLike] = ()) -> None:
-    """Validate ``ds`` as ``kind``, add provenance and write it atomically to ``path``."""
+          inputs: Iterable[str | os.PathLike] = (), required: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Validate ``ds`` as ``kind`` (plus ``required`` variables), add provenance and write it
+    atomically to ``path``."""
     ds = ds.copy()
     ds.attrs.update(provenance(params_json, inputs))
-    validate(ds, kind, path)
+    validate(ds, kind, path, required)
     encoding = _encoding(ds, SCHEMAS[kind].weights)
     _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding))
 
 
-def read(path: str | os.PathLike, kind: str) -> xr.Dataset:
+def read(path: str | os.PathLike, kind: str, required: dict[str, tuple[str, ...]] | None = None) -> xr.Dataset:
     """Load a whole file into memory (closing it) and validate it; never executes code."""
     try:
         with xr.open_dataset(path, engine="netcdf4") as ds:
@@ -192,7 +196,7 @@ def read(path: str | os.PathLike, kind: str) -> xr.Dataset:
         raise StoreError(f"{path}: no such file; run `make run` to create it") from None
     except (OSError, ValueError) as e:
         raise StoreError(f"{path}: not a readable netCDF4 file ({e}); delete it and rerun") from None
-    validate(ds, kind, path)
+    validate(ds, kind, path, required)
     return ds
 
 

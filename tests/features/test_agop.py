@@ -48,8 +48,10 @@ def test_chunking_gives_same_result():
     model = mlp(d=6, c=3, seed=0)
     x = torch.randn(50, 6, generator=torch.Generator().manual_seed(2))
     whole = agop(model, x)
-    assert relative_error(agop(model, x, chunk_size=7), whole) < 1e-6  # 7 does not divide 50
-    assert relative_error(agop(model, x, chunk_size=1), whole) < 1e-6
+    # float32 sums over samples in another order: equal to rounding (~2e-7 seen), so 1e-5 as for the
+    # per-sample loop; one of the 50 samples dropped or counted twice is off by ~1e-2.
+    assert relative_error(agop(model, x, chunk_size=7), whole) < 1e-5  # 7 does not divide 50
+    assert relative_error(agop(model, x, chunk_size=1), whole) < 1e-5
 
 
 def test_works_under_no_grad():

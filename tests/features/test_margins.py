@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from learnscope.features.algebra import (irrep_energies, margins, max_margin_modular_addition, max_margin_network,
-                                         normalised_margin)
+from learnscope.features.algebra import irrep_energies, margins
+from learnscope.studies.algebra.margin import max_margin_modular_addition, max_margin_network, normalised_margin
 from learnscope.groups import group
-from learnscope.tasks import ModularAddition
+from learnscope.tasks.algebra import ModularAddition
 
 
 def _table(p):

@@ -9,7 +9,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from learnscope.errors import ConfigError
-from learnscope.tasks import Digits
+from learnscope.tasks.digits import Digits
 
 PATH = "params.yaml: study.tasks.digits"
 

@@ -6,9 +6,13 @@ import typing
 import pytest
 
 from learnscope.errors import ConfigError
-from learnscope.metrics import KINDS
-from learnscope.tasks import (TASKS, Digits, GroupComposition, ModularAddition, MultiIndex, Routing, SparseParity,
-                              Task, get_task_class)
+from learnscope.kinds import KINDS
+from learnscope.tasks import TASKS, get_task_class
+from learnscope.tasks.base import Task
+from learnscope.tasks.algebra import GroupComposition, ModularAddition
+from learnscope.tasks.boolean import MultiIndex, SparseParity
+from learnscope.tasks.digits import Digits
+from learnscope.tasks.routing import Routing
 
 SIMPLE_TYPES = {int, float, str, bool, tuple[int, ...], tuple[tuple[int, ...], ...], tuple[float, ...]}
 EXAMPLES = {

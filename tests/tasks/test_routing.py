@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from learnscope.errors import ConfigError
-from learnscope.tasks import Routing
+from learnscope.tasks.routing import Routing
 
 
 def test_the_default_is_the_authors_verification_setup():

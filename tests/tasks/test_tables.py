@@ -7,7 +7,7 @@ import pytest
 
 from learnscope.config import build, from_json, to_json
 from learnscope.errors import ConfigError
-from learnscope.tasks import GroupComposition, ModularAddition
+from learnscope.tasks.algebra import GroupComposition, ModularAddition
 from learnscope.tasks.base import Task
 
 

@@ -17,13 +17,9 @@ import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from learnscope.distill import trees
-from learnscope.metrics import KINDS
+from learnscope.kinds import KINDS
 
-_ESTIMATORS = {
-    "binary": DecisionTreeClassifier,
-    "multiclass": DecisionTreeClassifier,
-    "regression": DecisionTreeRegressor,
-}
+_ESTIMATORS = {"classifier": DecisionTreeClassifier, "regressor": DecisionTreeRegressor}  # by ``TaskKind.tree``
 _FLOOR = 1e-12  # relative floor on AGOP diagonal entries, so their logs are finite
 
 
@@ -61,12 +57,12 @@ def select_coordinates_by_gap(agop_diag: np.ndarray) -> np.ndarray:
 
 def _estimator(kind: str, max_depth: int, random_state: int):
     """A scikit-learn CART for ``kind``; unknown kinds list the known ones."""
-    if kind not in _ESTIMATORS:
+    if kind not in KINDS or not KINDS[kind].tree:
         raise ValueError(f"no decision tree for task kind {kind!r}; trees are fitted for "
-                         f"{', '.join(sorted(_ESTIMATORS))} (task kinds: {', '.join(KINDS)})")
+                         f"{', '.join(k for k, v in KINDS.items() if v.tree)} (task kinds: {', '.join(KINDS)})")
     if max_depth < 1:
         raise ValueError(f"max_depth must be >= 1, got {max_depth}")
-    return _ESTIMATORS[kind](max_depth=max_depth, random_state=random_state)
+    return _ESTIMATORS[KINDS[kind].tree](max_depth=max_depth, random_state=random_state)
 
 
 class CartDistiller:
@@ -74,7 +70,7 @@ class CartDistiller:
 
     Args:
         max_depth: largest depth of the tree (root at depth 0).
-        kind: task kind, one of ``metrics.KINDS``.
+        kind: task kind, one of ``kinds.KINDS``.
         random_state: seed of CART's feature permutation, which breaks ties between
             equally good splits; fixed so fits are deterministic.
 
@@ -109,7 +105,7 @@ class AgopGuidedDistiller(CartDistiller):
 
     Args:
         max_depth: largest depth of the tree (root at depth 0).
-        kind: task kind, one of ``metrics.KINDS``.
+        kind: task kind, one of ``kinds.KINDS``.
         agop: (d, d) average gradient outer product of the network.
         random_state: seed of CART's tie-breaking feature permutation.
 

@@ -15,6 +15,7 @@ import xarray as xr
 
 from learnscope.distill import trees
 from learnscope.distill.distillers import DISTILLERS, select_coordinates_by_gap
+from learnscope.kinds import task_kind
 from learnscope.metrics import accuracy, predict_labels
 
 log = logging.getLogger(__name__)
@@ -50,15 +51,7 @@ def fidelity(kind: str, tree_prediction: np.ndarray, net_labels: np.ndarray) -> 
         for a perfect copy and <= 0 for any constant (-inf if the network is constant and
         the tree is not).
     """
-    if kind != "regression":
-        return accuracy(kind, tree_prediction, net_labels)
-    tree_prediction = np.asarray(tree_prediction, dtype=np.float64)
-    net_labels = np.asarray(net_labels, dtype=np.float64)
-    mse = float(np.mean((tree_prediction - net_labels) ** 2))
-    variance = float(np.var(net_labels))
-    if variance == 0.0:
-        return 1.0 if mse == 0.0 else -np.inf
-    return 1.0 - mse / variance
+    return task_kind(kind).fidelity(tree_prediction, net_labels)
 
 
 def _fit_all(x_fit, labels_fit, agop, kind, max_depth):
@@ -134,7 +127,7 @@ def distill_network(
         out_eval: (n_eval, c) network outputs on x_eval.
         y_eval: (n_eval,) true labels of x_eval.
         agop: (d, d) the network's AGOP; its diagonal picks the ``agop`` variant's coordinates.
-        kind: task kind, one of ``metrics.KINDS``.
+        kind: task kind, one of ``kinds.KINDS``.
         max_depth: largest tree depth.
         feature_names: (d,) names of the input coordinates, stored as ``input_name``;
             default ``x0``, ``x1``, ...

@@ -22,7 +22,7 @@ from learnscope.config import to_json  # noqa: E402
 from learnscope.distill import trees  # noqa: E402
 from learnscope.distill.run import VARIANTS, distill_network, tree_from_dataset  # noqa: E402
 from learnscope.features.extract import load_model  # noqa: E402
-from learnscope.params import DistillConfig  # noqa: E402
+from learnscope.distill.config import DistillConfig  # noqa: E402
 from learnscope.runspec import RunSpec  # noqa: E402
 from learnscope.train import seed_for, setup_compute  # noqa: E402
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learnscope.metrics import KINDS
+from learnscope.kinds import KINDS, task_kind
 
 LEAF = -1  # children_left / children_right of a leaf
 UNDEFINED_FEATURE = -2  # feature of a leaf
@@ -38,7 +38,7 @@ class TreeArrays:
         n_node_samples: (n_nodes,) int64.
         value: (n_nodes, n_outputs, n_classes) float64.
         classes: (n_classes,) float64 label values; ``[0.0]`` for regression.
-        kind: task kind, one of ``metrics.KINDS``.
+        kind: task kind, one of ``kinds.KINDS``.
     """
 
     children_left: np.ndarray
@@ -97,7 +97,7 @@ def from_sklearn(estimator, feature_map: np.ndarray | None, kind: str) -> TreeAr
         feature_map = np.asarray(feature_map, dtype=np.int64)
         split = feature >= 0
         feature[split] = feature_map[feature[split]]
-    classes = np.asarray(estimator.classes_ if kind != "regression" else [0.0], dtype=np.float64)
+    classes = np.asarray(estimator.classes_ if task_kind(kind).tree == "classifier" else [0.0], dtype=np.float64)
     return TreeArrays(
         children_left=np.asarray(raw.children_left, dtype=np.int64).copy(),
         children_right=np.asarray(raw.children_right, dtype=np.int64).copy(),
@@ -136,7 +136,7 @@ def predict(tree: TreeArrays, x: np.ndarray) -> np.ndarray:
     Classification returns ``classes[argmax value]`` at the leaf; regression the leaf mean.
     """
     leaf_value = tree.value[apply(tree, x), 0, :]  # (n, class)
-    if tree.kind == "regression":
+    if task_kind(tree.kind).tree == "regressor":
         return leaf_value[:, 0].copy()
     return tree.classes[leaf_value.argmax(axis=1)]
 
@@ -173,7 +173,7 @@ def _feature_name(feature: int, feature_names) -> str:
 
 def _leaf_label(tree: TreeArrays, node: int, decimals: int = 2) -> str:
     """What a leaf predicts, as ``class: 1.0`` or ``value: [0.53]``."""
-    if tree.kind == "regression":
+    if task_kind(tree.kind).tree == "regressor":
         return f"value: [{tree.value[node, 0, 0]:.{decimals}f}]"
     return f"class: {tree.classes[tree.value[node, 0].argmax()]}"
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from learnscope.features.modes import task_modes
+from learnscope.features.measure import Measure
 from learnscope.runspec import RunSpec
 
 
@@ -34,7 +35,7 @@ def gdln_measures(spec: RunSpec, states: list[dict[str, torch.Tensor]]) -> dict:
 
 
 def gdln_variables(m: dict) -> tuple[dict, dict]:
-    """The ``gdln`` variables and coordinates of features.nc (``features.layout``)."""
+    """The ``gdln`` variables and coordinates of features.nc."""
     modes = m["_modes"]
     variables = {
         "mode_strength": (("step", "pathway_out", "pathway_in", "mode"), m["mode_strength"], {
@@ -49,3 +50,21 @@ def gdln_variables(m: dict) -> tuple[dict, dict]:
     coords = {"mode_sv": ("mode", modes.s, {"long_name": "singular value of the mode in (1/P) sum_p y_p x_p^T"}),
               "mode_input_variance": ("mode", modes.d, {"long_name": "input variance v_a^T Sigma_x v_a of the mode"})}
     return variables, coords
+
+
+class GdlnMeasure(Measure):
+    """Measure ``gdln``: every layer's singular values and each pathway pair's strength in
+    each mode of the task (this module's docstring)."""
+
+    name = "gdln"
+    schema = {"mode_strength": ("step", "pathway_out", "pathway_in", "mode"),
+              "sv_shared": ("step", "shared_layer", "shared_sv")}
+
+    def per_run(self, spec, states, rows):
+        return gdln_measures(spec, states)
+
+    def variables(self, spec, m):
+        return (*gdln_variables(m), {})
+
+
+GDLN_MEASURE = GdlnMeasure()

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from learnscope.features.agop import matrix_power_psd
+from learnscope.features.agop import ensemble_agop, matrix_power_psd
+from learnscope.features.measure import Measure
 
 WEIGHT_FORMS = ("W", "dW")
 AGOP_POWERS = ("agop", "sqrt_agop")
@@ -140,3 +142,55 @@ def nfa_init_baseline(w0: Tensor, agop: Tensor) -> Tensor:
         (len(AGOP_POWERS), len(METRICS)) float64 tensor, same layout as ``nfa_correlations``.
     """
     return _correlation_table(neural_feature_matrix(w0), _agop_forms(agop, w0.shape[1]))
+
+
+def first_layer_measures(w1s: list[Tensor], agops: Tensor) -> dict:
+    """NFA quantities of one run's first layer at each snapshot; ``w1s[0]`` is W_0."""
+    w0 = w1s[0].double()
+    rows: dict[str, list] = {"nfm": [], "dnfm": [], "nfa_corr": [], "nfa_corr_init": []}
+    for w, g in zip(w1s, agops):
+        w = w.double()
+        rows["nfm"].append(neural_feature_matrix(w))
+        rows["dnfm"].append(neural_feature_matrix(w - w0))
+        rows["nfa_corr"].append(nfa_correlations(w, w0, g))
+        rows["nfa_corr_init"].append(nfa_init_baseline(w0, g))
+    return {k: torch.stack(v).numpy() for k, v in rows.items()}
+
+
+class AgopMeasure(Measure):
+    """Measure ``agop``: the input AGOP (over the first ``features.agop_samples`` training
+    inputs), the first layer's W1ᵀW1 and (W1−W0)ᵀ(W1−W0), and the NFA correlations in every
+    convention with the init baseline corr(W0ᵀW0, AGOP_t): d x d per snapshot."""
+
+    name = "agop"
+    schema = {"agop": ("step", "in_a", "in_b"), "nfm": ("step", "in_a", "in_b"),
+              "nfa_corr": ("step", "weight_form", "agop_power", "metric"),
+              "nfa_corr_init": ("step", "agop_power", "metric")}
+
+    def batched(self, model, spec, tensors, outputs, cfg):
+        return {"agop": ensemble_agop(model, tensors["x_train"][:cfg.agop_samples]).double().cpu()}
+
+    def per_run(self, spec, states, rows):
+        first = next(k for k, v in states[0].items() if v.ndim == 2)
+        agops = torch.from_numpy(rows["agop"])
+        return {"agop": agops.numpy()} | first_layer_measures([s[first] for s in states], agops)
+
+    def variables(self, spec, m):
+        units = {"units": "1"}
+        variables = {
+            "agop": (("step", "in_a", "in_b"), m["agop"],
+                     {"long_name": "input AGOP (1/n) sum_i J_i^T J_i of the network"}),
+            "nfm": (("step", "in_a", "in_b"), m["nfm"], {"long_name": "first-layer W1^T W1"}),
+            "dnfm": (("step", "in_a", "in_b"), m["dnfm"], {"long_name": "first-layer (W1 - W1_0)^T (W1 - W1_0)"}),
+            "nfa_corr": (("step", "weight_form", "agop_power", "metric"), m["nfa_corr"],
+                         {"long_name": "Neural Feature Ansatz correlation corr(F(W_t), G(AGOP_t))", **units}),
+            "nfa_corr_init": (("step", "agop_power", "metric"), m["nfa_corr_init"],
+                              {"long_name": "init baseline corr(W0^T W0, G(AGOP_t))", **units}),
+        }
+        coords = {"weight_form": ("weight_form", np.array(WEIGHT_FORMS, dtype=object)),
+                  "agop_power": ("agop_power", np.array(AGOP_POWERS, dtype=object)),
+                  "metric": ("metric", np.array(METRICS, dtype=object))}
+        return variables, coords, {"main_convention": ",".join(MAIN_CONVENTION)}
+
+
+AGOP_MEASURE = AgopMeasure()

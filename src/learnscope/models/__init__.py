@@ -1,14 +1,14 @@
-"""Model registry: params.yaml's ``model.name`` picks a config class, which builds the network."""
+"""Model registry: params.yaml's ``model.name`` picks a config class, which builds the network.
 
-from learnscope.models.base import Ensemble, ModelConfig
-from learnscope.models.embed import EmbedMLP, EmbedMLPConfig, EnsembleEmbedMLP
-from learnscope.models.gdln import EnsembleGatedDLN, GatedDLN, GatedDLNConfig
-from learnscope.models.mlp import MLP, EnsembleMLP, MLPConfig
-from learnscope.models.transformer import EnsembleTransformer, Transformer, TransformerConfig
+The registry is lazy: naming a model imports its module only. Import a model's classes
+from its own module, e.g. ``from learnscope.models.mlp import MLPConfig``.
+"""
 
-MODELS: dict[str, type[ModelConfig]] = {"mlp": MLPConfig, "embed_mlp": EmbedMLPConfig,
-                                        "transformer": TransformerConfig, "gdln": GatedDLNConfig}
+from learnscope.registry import Registry
 
-__all__ = ["MLP", "EmbedMLP", "EmbedMLPConfig", "Ensemble", "EnsembleEmbedMLP", "EnsembleGatedDLN",
-           "EnsembleMLP", "EnsembleTransformer", "GatedDLN", "GatedDLNConfig", "MLPConfig",
-           "MODELS", "ModelConfig", "Transformer", "TransformerConfig"]
+MODELS = Registry("model", "name", {
+    "mlp": "learnscope.models.mlp:MLPConfig",
+    "embed_mlp": "learnscope.models.embed:EmbedMLPConfig",
+    "transformer": "learnscope.models.transformer:TransformerConfig",
+    "gdln": "learnscope.models.gdln:GatedDLNConfig",
+})

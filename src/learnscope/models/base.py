@@ -8,6 +8,9 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from learnscope.models import MODELS
+from learnscope.registry import Registry
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelConfig:
@@ -17,6 +20,7 @@ class ModelConfig:
     runs whose models differ only in them may train as one ensemble (``build_group``).
     """
 
+    registry: ClassVar[Registry] = MODELS  # params.yaml's ``name`` picks the subclass
     init_only_fields: ClassVar[tuple[str, ...]] = ()
 
     def check(self, path: str) -> None:

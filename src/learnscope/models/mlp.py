@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from learnscope.config import require
+from learnscope.errors import require
 from learnscope.models.base import Ensemble, ModelConfig
 
 ACTIVATIONS = {

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from learnscope.config import require
+from learnscope.errors import require
 from learnscope.models.base import Ensemble, ModelConfig
 from learnscope.models.embed import tokens
 from learnscope.models.mlp import ACTIVATIONS

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from learnscope import store
 from learnscope.config import to_json
+from learnscope.runspec import ComputeConfig
 from learnscope.studies import STUDIES
+from learnscope.studies.claims import claims_json
 
 KINDS = {"curves.nc": "curves", "features.nc": "features", "tree.nc": "tree"}
 
 
-def study_run(study: str, cfg, run_names: list[str], out_dir_paths: dict[str, str],
-              inputs: list[str]) -> None:
-    """``out_dir_paths`` maps summary.nc, metrics.json and each figure name to its path."""
+def study_run(study: str, cfg, out_paths: dict[str, str], inputs: list[str]) -> None:
+    """``out_paths`` maps summary.nc, metrics.json and each figure name to its path."""
     analysis = STUDIES[study]
-    runs = {name: {artefact.split(".")[0]: store.read(store.run_path(name, artefact), KINDS[artefact])
-                   for artefact in analysis.run_artefacts} for name in run_names}
+    specs = analysis.runs(study, cfg, ComputeConfig())  # names and coordinates only: compute is irrelevant
+    runs = {coords: {artefact.split(".")[0]: store.read(store.run_path(spec.name, artefact), KINDS[artefact])
+                     for artefact in analysis.run_artefacts} for coords, spec in specs.items()}
     summary = analysis.summarise(study, cfg, runs)
-    store.write(summary, out_dir_paths["summary.nc"], "summary", to_json(cfg), inputs)
-    store.write_json(analysis.metrics(summary), out_dir_paths["metrics.json"])
-    analysis.save_figures(summary, {n: r["features"] for n, r in runs.items()}, out_dir_paths)
+    store.write(summary, out_paths["summary.nc"], "summary", to_json(cfg), inputs, analysis.summary_variables(cfg))
+    store.write_json({**analysis.metrics(summary), "claims": claims_json(analysis.claims(summary))},
+                     out_paths["metrics.json"])
+    save_figures(analysis.figures, summary, out_paths)
+
+
+def save_figures(figures: dict, summary, paths: dict[str, str]) -> None:
+    """Render each figure of ``figures`` (name -> function of the summary) to ``paths[name]``."""
+    for name, make in figures.items():
+        store.save_figure(make(summary), paths[name])

@@ -1,25 +1,25 @@
-"""Task families (the data networks learn from), looked up by name in ``TASKS``."""
+"""Task families (the data networks learn from), looked up by name in ``TASKS``.
+
+The registry is lazy: naming a family imports its module only (``learnscope.registry``).
+Import a family's class from its own module, e.g. ``from learnscope.tasks.boolean import
+SparseParity``.
+"""
 
 from __future__ import annotations
 
-from learnscope.errors import ConfigError
-from learnscope.tasks.algebra import GroupComposition, ModularAddition
-from learnscope.tasks.base import Task
-from learnscope.tasks.boolean import MultiIndex, SparseParity, monomial_target
-from learnscope.tasks.digits import Digits
-from learnscope.tasks.routing import Routing
+from learnscope.registry import Registry
 
-TASKS: dict[str, type[Task]] = {
-    "sparse_parity": SparseParity,
-    "multi_index": MultiIndex,
-    "digits": Digits,
-    "modular_addition": ModularAddition,
-    "group_composition": GroupComposition,
-    "routing": Routing,
-}
+TASKS = Registry("task family", "family", {
+    "sparse_parity": "learnscope.tasks.boolean:SparseParity",
+    "multi_index": "learnscope.tasks.boolean:MultiIndex",
+    "digits": "learnscope.tasks.digits:Digits",
+    "modular_addition": "learnscope.tasks.algebra:ModularAddition",
+    "group_composition": "learnscope.tasks.algebra:GroupComposition",
+    "routing": "learnscope.tasks.routing:Routing",
+})
 
 
-def get_task_class(name: str, path: str) -> type[Task]:
+def get_task_class(name: str, path: str) -> type:
     """The task family registered under ``name``.
 
     Args:
@@ -30,10 +30,4 @@ def get_task_class(name: str, path: str) -> type[Task]:
     Raises:
         ConfigError: ``name`` is not registered; the message lists the known names.
     """
-    if name not in TASKS:
-        known = ", ".join(sorted(TASKS))
-        raise ConfigError(f"{path}.family = {name!r} is unknown; known: {known}")
-    return TASKS[name]
-
-
-__all__ = ["TASKS", "Digits", "GroupComposition", "ModularAddition", "MultiIndex", "Routing", "SparseParity", "Task", "get_task_class", "monomial_target"]
+    return TASKS.lookup(name, f"{path}.family")

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from learnscope.groups import FiniteGroup, group
-from learnscope.tasks.base import SPLIT_STREAM, Task, config_error, seeded_generator
+from learnscope.errors import config_error
+from learnscope.tasks.base import SPLIT_STREAM, Task, seeded_generator
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from learnscope.errors import ConfigError
+from learnscope.errors import config_error
+from learnscope.registry import Registry
+from learnscope.tasks import TASKS
 
 # Independent random streams derived from one data_seed.
 DATA_STREAM = 0  # the samples of make_dataset
@@ -43,11 +46,6 @@ def seeded_generator(seed: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(state) & (2**63 - 1))
 
 
-def config_error(path: str, key: str, value: object, allowed: str) -> ConfigError:
-    """A ConfigError reading ``"{path}.{key} = {value!r} {allowed}"`` (one line)."""
-    return ConfigError(f"{path}.{key} = {value!r} {allowed}")
-
-
 @dataclass(frozen=True, kw_only=True)
 class Task(abc.ABC):
     """Abstract task family: the data a network learns from.
@@ -60,6 +58,8 @@ class Task(abc.ABC):
         data_seed: seed of every random choice the task makes (≥ 0).
     """
 
+    registry: ClassVar[Registry] = TASKS  # params.yaml's ``family`` picks the subclass
+
     n_train: int
     n_test: int
     data_seed: int = 0
@@ -67,7 +67,7 @@ class Task(abc.ABC):
     @property
     @abc.abstractmethod
     def kind(self) -> str:
-        """The task kind, one of ``learnscope.metrics.KINDS``."""
+        """The task kind, one of ``learnscope.kinds.KINDS``."""
 
     @property
     @abc.abstractmethod

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from learnscope.tasks.base import SUPPORT_STREAM, Task, config_error, seeded_generator
+from learnscope.errors import config_error
+from learnscope.tasks.base import SUPPORT_STREAM, Task, seeded_generator
 
 
 def uniform_hypercube(n: int, n_bits: int, generator: torch.Generator) -> torch.Tensor:

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learnscope.tasks.base import Task, config_error
+from learnscope.errors import config_error
+from learnscope.tasks.base import Task
 
 MAX_LEVELS = 6  # up to 32 items
 

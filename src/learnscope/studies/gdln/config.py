@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 from functools import cached_property
 
-from learnscope.config import require
-from learnscope.models import GatedDLNConfig, ModelConfig
+from learnscope.errors import require
+from learnscope.models.base import ModelConfig
+from learnscope.models.gdln import GatedDLNConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig, check_recipe
 from learnscope.tasks.base import Task
 
@@ -74,8 +75,11 @@ class GdlnStudyConfig:
         """Every init scale trained, ascending: the reference and the sweep."""
         return tuple(sorted(set(self.init_scales) | {self.model.init_scale}))
 
-    def runs(self, study: str, compute: ComputeConfig) -> list[RunSpec]:
-        return [RunSpec(study=study, task_name=TASK_NAME, task=self.task,
-                        model=dataclasses.replace(self.model, init_scale=scale), width=self.width, seed=seed,
-                        train=self.train, compute=compute, tag=scale_tag(scale))
-                for scale in self.scales for seed in self.seeds]
+    coords = ("init_scale", "seed")
+
+    def runs(self, study: str, compute: ComputeConfig) -> dict[tuple, RunSpec]:
+        """(init_scale, seed) -> the run."""
+        return {(scale, seed): RunSpec(study=study, task_name=TASK_NAME, task=self.task,
+                                       model=dataclasses.replace(self.model, init_scale=scale), width=self.width,
+                                       seed=seed, train=self.train, compute=compute, tag=scale_tag(scale))
+                for scale in self.scales for seed in self.seeds}

@@ -6,10 +6,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope import store
 from learnscope.studies.plotting import band, figure, symlog_steps
 
-FIGURES = ("frequencies.png", "margin.png", "irreps.png", "grokking.png", "parity_support.png")
 SEED_SHOWN = 0  # heat maps show the first seed of the sweep
 
 
@@ -169,9 +167,5 @@ def parity_support(summary: xr.Dataset):
     return fig
 
 
-def save_all(summary: xr.Dataset, features: dict, paths: dict[str, str]) -> None:
-    """Render every figure of FIGURES to ``paths[name]``; ``features`` is unused (all comes from ``summary``)."""
-    figures = {"frequencies.png": frequencies, "margin.png": margin, "irreps.png": irreps,
-               "grokking.png": grokking, "parity_support.png": parity_support}
-    for name, make in figures.items():
-        store.save_figure(make(summary), paths[name])
+FIGURES = {"frequencies.png": frequencies, "margin.png": margin, "irreps.png": irreps,
+           "grokking.png": grokking, "parity_support.png": parity_support}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from learnscope.groups import group
-from learnscope.studies.algebra import (active_units, best_fractions, chance_best_fraction, coverage,
+from learnscope.studies.algebra.analysis import (active_units, best_fractions, chance_best_fraction, coverage,
                                         first_step)
 
 

@@ -31,9 +31,9 @@ import numpy as np
 import xarray as xr
 
 from learnscope.features.modes import Modes, half_time, mode_groups, plateau_levels, task_modes
-from learnscope.features.race import RaceSolution, integrate_race, random_init_overlaps
-from learnscope.gdln_params import TASK_NAME, GdlnStudyConfig, scale_tag
-from learnscope.runspec import run_name
+from learnscope.studies.gdln.race import RaceSolution, integrate_race, random_init_overlaps
+from learnscope.studies.gdln.config import GdlnStudyConfig
+from learnscope.studies.claims import Claim
 from learnscope.studies.metric_values import json_list, json_value
 
 
@@ -57,23 +57,22 @@ def group_times(epochs: np.ndarray, strength: np.ndarray, modes: Modes) -> np.nd
 
 def run_plateau_levels(epochs: np.ndarray, loss: np.ndarray, times: np.ndarray) -> np.ndarray:
     """(G + 1,) the loss midway between consecutive transitions (module docstring); NaN
-    after a transition that never happened."""
-    bounds = np.concatenate([[epochs[0]], times, [epochs[-1]]])
-    mids = (bounds[:-1] + bounds[1:]) / 2
-    levels = np.interp(np.nan_to_num(mids, nan=epochs[-1]), epochs, loss)
-    return np.where(np.isfinite(mids), levels, np.nan)
+    after a transition that never happened (the run ends on the plateau before it)."""
+    missing = ~np.isfinite(times)
+    bounds = np.concatenate([[epochs[0]], np.where(missing, epochs[-1], times), [epochs[-1]]])
+    levels = np.interp((bounds[:-1] + bounds[1:]) / 2, epochs, loss)
+    after_missing = np.concatenate([[False], np.cumsum(missing) > 0])
+    return np.where(after_missing, np.nan, levels)
 
 
 def summarise(study: str, cfg: GdlnStudyConfig, runs: dict[str, dict[str, xr.Dataset]]) -> xr.Dataset:
     """The gdln table: every scale's curves, the reference scale's mode dynamics and the theory."""
     ref = cfg.model.init_scale
-    name = {(scale, seed): run_name(study, TASK_NAME, cfg.width, seed, scale_tag(scale))
-            for scale in cfg.scales for seed in cfg.seeds}
-    curves = {k: runs[v]["curves"] for k, v in name.items()}
+    curves = {k: r["curves"] for k, r in runs.items()}
     epochs = curves[ref, cfg.seeds[0]]["step"].values
     loss = {split: np.stack([[curves[s, seed][f"{split}_loss"].values for seed in cfg.seeds] for s in cfg.scales])
             for split in ("train", "test")}  # (scale, seed, epoch)
-    feats = [runs[name[ref, seed]]["features"] for seed in cfg.seeds]
+    feats = [runs[ref, seed]["features"] for seed in cfg.seeds]
     snapshots = feats[0]["step"].values
     trained = cfg.task.trained_pairs()
     strength = np.stack([f["mode_strength"].values for f in feats])  # (seed, S, M_out, M_in, r)
@@ -162,3 +161,29 @@ def metrics(summary: xr.Dataset) -> dict:
             "reference_init_scale": json_value(summary.attrs["reference_init_scale"]),
         },
     }
+
+
+GDLN_PAPER = "Saxe, Sodhani, Lewallen, ICML 2022"
+
+
+def claims(summary: xr.Dataset) -> list[Claim]:
+    """The reduction's predictions at the reference init scale, and systematic generalisation
+    at the smallest init; the held-out loss's chance level is the untrained network's."""
+    ref = np.flatnonzero(summary["init_scale"].values == summary.attrs["reference_init_scale"])[0]
+    theory_levels = summary["plateau_theory"].values
+    level_err = np.nanmax(np.abs(summary["plateau_sim"].values - theory_levels), axis=1) / theory_levels[0]
+    timing = np.nanmax(np.abs(summary["transition_sim"].values / summary["transition_theory"].values - 1), axis=1)
+    heldout = summary["test_loss"].values  # (scale, seed, epoch)
+    return [
+        Claim("plateau_levels", "The neural race reduction predicts the loss plateaus of gated deep linear "
+              "networks (largest error over the plateaus, ÷ the initial loss).", GDLN_PAPER, level_err,
+              reference=0.0, chance=None, op="<=", threshold=0.05, rule="median ≤ 0.05"),
+        Claim("transition_epochs", "The reduction predicts when each mode is learned (largest relative error over "
+              "the transitions).", GDLN_PAPER, timing, reference=0.0, chance=None, op="<=", threshold=0.1,
+              rule="median ≤ 0.1 (within 10%)"),
+        Claim("heldout_small_init", "From small initial weights the network generalises systematically to the "
+              "pathway pairs it was never trained on (final held-out loss at the smallest init scale).",
+              GDLN_PAPER, heldout[0, :, -1], reference=0.0, chance=float(np.median(heldout[ref, :, 0])), op="<=",
+              threshold=0.01 * float(np.median(heldout[ref, :, 0])),
+              rule="median ≤ 1% of the untrained network's held-out loss", above_chance=True),
+    ]

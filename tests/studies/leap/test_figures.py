@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from learnscope.studies import leap_figures
+from learnscope.studies.leap import figures as leap_figures
+from learnscope.studies.stage import save_figures
 
 TARGETS, DIMS, CS, SEEDS = ["leap1", "leap3"], [8, 16], [0.5, 1.0], [0, 1]
 N_EVAL, N_SNAP, N_DROP = 6, 4, 2
@@ -62,11 +63,11 @@ def synthetic_summary() -> xr.Dataset:
 
 def render(directory) -> dict[str, bytes]:
     paths = {name: str(directory / name) for name in leap_figures.FIGURES}
-    leap_figures.save_all(synthetic_summary(), {}, paths)
+    save_figures(leap_figures.FIGURES, synthetic_summary(), paths)
     return {name: (directory / name).read_bytes() for name in leap_figures.FIGURES}
 
 
-def test_save_all_writes_reproducible_pngs(tmp_path):
+def test_save_figures_writes_reproducible_pngs(tmp_path):
     for sub in ("a", "b"):
         (tmp_path / sub).mkdir()
     first, second = render(tmp_path / "a"), render(tmp_path / "b")
@@ -93,11 +94,11 @@ def test_median_seed(seeds_reached, expected):
     assert leap_figures._median_seed(summary, "leap1", 8) == expected
 
 
-def test_save_all_survives_a_target_with_no_data(tmp_path):
+def test_save_figures_survives_a_target_with_no_data(tmp_path):
     summary = synthetic_summary()
     for name, var in summary.data_vars.items():
         if var.dtype.kind == "f" and "target" in var.dims and name != "best_c":
             summary[name].loc[{"target": "leap3"}] = np.nan
     paths = {name: str(tmp_path / name) for name in leap_figures.FIGURES}
-    leap_figures.save_all(summary, {}, paths)
+    save_figures(leap_figures.FIGURES, summary, paths)
     assert all((tmp_path / name).read_bytes().startswith(b"\x89PNG") for name in leap_figures.FIGURES)

@@ -6,10 +6,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope import store
 from learnscope.studies.plotting import band, figure
 
-FIGURES = ("loss.png", "singular_values.png", "heldout.png")
 
 
 def _transitions(ax, summary: xr.Dataset) -> None:
@@ -89,7 +87,4 @@ def heldout(summary: xr.Dataset):
     return fig
 
 
-def save_all(summary: xr.Dataset, features: dict, paths: dict[str, str]) -> None:
-    """Render every figure of FIGURES to ``paths[name]``; ``features`` is unused (all comes from ``summary``)."""
-    for name, make in {"loss.png": loss, "singular_values.png": singular_values, "heldout.png": heldout}.items():
-        store.save_figure(make(summary), paths[name])
+FIGURES = {"loss.png": loss, "singular_values.png": singular_values, "heldout.png": heldout}

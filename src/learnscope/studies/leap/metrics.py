@@ -10,12 +10,15 @@ coefficients cross half their value in the order of ``tasks.leap.leap_order``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import xarray as xr
 
-from learnscope.studies.leap import best_runs
+from learnscope.studies.claims import Claim
+from learnscope.studies.leap.analysis import best_runs
 from learnscope.studies.metric_values import json_value as _json
-from learnscope.tasks.leap import leap_order
+from learnscope.studies.leap.complexity import leap_order
 
 
 def metrics(summary: xr.Dataset) -> dict:
@@ -44,8 +47,7 @@ def _target_detail(summary: xr.Dataset, t: str) -> dict:
     best = best_runs(summary).sel(target=t, d=d_max)
     names = [n for n in sel["monomial_name"].values if n]
     monomials = [tuple(int(i) for i in n.split("x")[1:]) for n in names]
-    order_ok = [in_leap_order(best["fourier_cross_samples"].sel(seed=s).values[: len(names)], monomials)
-                for s in best["seed"].values]
+    order_ok = fourier_order_per_seed(summary, t)
     return {
         "leap": int(sel["leap"]), "theory_exponent": float(sel["theory_exponent"]),
         "slope_per_seed": [_json(v) for v in sel["slope"].values],
@@ -65,6 +67,44 @@ def _target_detail(summary: xr.Dataset, t: str) -> dict:
                                          if np.isfinite(best["fourier_cross_samples"].values[:, j]).any() else None
                                          for j, n in enumerate(names)},
     }
+
+
+def fourier_order_per_seed(summary: xr.Dataset, t: str) -> list[bool]:
+    """Per seed (its best run at the largest d): did the Fourier coefficients cross half
+    their value in the order of ``leap_order``?"""
+    best = best_runs(summary).sel(target=t, d=int(summary["d"].values[-1]))
+    names = [n for n in summary["monomial_name"].sel(target=t).values if n]
+    monomials = [tuple(int(i) for i in n.split("x")[1:]) for n in names]
+    return [in_leap_order(best["fourier_cross_samples"].sel(seed=s).values[: len(names)], monomials)
+            for s in best["seed"].values]
+
+
+LEAP_PAPER = "Abbe, Boix-Adsera, Misiakiewicz, COLT 2023"
+
+
+def claims(summary: xr.Dataset) -> list[Claim]:
+    """Per target the sample-complexity exponent against the theory's max(Leap − 1, 1); for
+    the Leap-1 staircase the order in which its monomials are learned (chance: a random order)."""
+    out = []
+    for t in summary["target"].values:
+        sel = summary.sel(target=t)
+        theory = float(sel["theory_exponent"])
+        out.append(Claim(f"slope_{t}", f"Online SGD on a two-layer network needs about d^max(Leap−1, 1) samples to "
+                         f"learn {t} (Leap {int(sel['leap'])}): the slope of log(samples) on log(d).", LEAP_PAPER,
+                         sel["slope"].values, reference=theory, chance=None, op="within", threshold=0.5,
+                         rule="median slope within 0.5 of the theory's exponent"))
+    for t in summary["target"].values:
+        if int(summary["leap"].sel(target=t)) != 1:
+            continue
+        n = len([m for m in summary["monomial_name"].sel(target=t).values if m])
+        out.append(Claim(f"fourier_order_{t}", f"Saddle to saddle: the network learns the monomials of {t} one "
+                         "after another, in the staircase's order (each Fourier coefficient crosses half its value "
+                         "after the previous one).", LEAP_PAPER,
+                         np.array(fourier_order_per_seed(summary, t), dtype=np.float64), reference=1.0,
+                         chance=1 / math.factorial(n), op=">=", threshold=1.0,
+                         rule=f"every seed in order (chance: a random order of {n}, 1/{n}!)", above_chance=True))
+        break
+    return out
 
 
 def in_leap_order(crossings: np.ndarray, monomials) -> bool:

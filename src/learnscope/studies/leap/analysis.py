@@ -23,8 +23,8 @@ import numpy as np
 import xarray as xr
 
 from learnscope.features.plateaus import coordinates_gained, find_drops
-from learnscope.leap_params import LeapStudyConfig
-from learnscope.tasks.leap import leap, n_leaps
+from learnscope.studies.leap.config import LeapStudyConfig
+from learnscope.studies.leap.complexity import leap, n_leaps
 
 MAX_DROPS = 6
 
@@ -112,7 +112,7 @@ def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dat
         for d in dims:
             for c in cfg.grid(t):
                 for seed in seeds:
-                    r = runs[cfg.run_name(study, t, d, c, seed)]
+                    r = runs[t, d, c, seed]
                     views[t, d, c, seed] = _run_views(r["curves"], r["features"], cfg.train.batch_size, support,
                                                       cfg.threshold)
     n_eval = max(len(v["eval_samples"]) for v in views.values())
@@ -132,15 +132,6 @@ def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dat
                          for t in targets])
 
     stt = grid("samples_to_threshold")
-    final = grid("final_test_loss")
-    # Best run per (target, d, seed): fewest samples; if none reached, lowest final loss
-    # (c outside a target's grid has no run: NaN everywhere).
-    rank_key = np.where(np.isfinite(stt), stt, np.inf)
-    best_idx = np.where(np.isfinite(stt).any(axis=2), np.argmin(rank_key, axis=2),
-                        np.argmin(np.where(np.isfinite(final), final, np.inf), axis=2))
-    best_samples = np.take_along_axis(stt, best_idx[:, :, None], axis=2)[:, :, 0]
-    fits = np.array([[fit_slope(np.array(dims, dtype=float), best_samples[i, :, k]) for k in range(len(seeds))]
-                     for i in range(len(targets))])  # (target, seed, 2)
     coord_names = [f"x{i}" for i in support] + ["rest"]
     ds = xr.Dataset(
         {
@@ -156,48 +147,12 @@ def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dat
                                                    "threshold x its initial value (NaN: never)"}),
             "initial_test_loss": (("target", "d", "c", "seed"), grid("initial_test_loss"),
                                   {"long_name": "test loss at step 0"}),
-            "final_test_loss": (("target", "d", "c", "seed"), final,
+            "final_test_loss": (("target", "d", "c", "seed"), grid("final_test_loss"),
                                 {"long_name": "test loss at the end (NaN: diverged)"}),
             "diverged_at_samples": (("target", "d", "c", "seed"), grid("diverged_at_samples"),
                                     {"long_name": "samples seen when the run diverged and stopped (NaN: never)"}),
-            "best_samples": (("target", "d", "seed"), best_samples,
-                             {"long_name": "samples to threshold, minimum over the c grid"}),
-            "best_c": (("target", "d", "seed"), np.array(cs)[best_idx],
-                       {"long_name": "c of the best run (fewest samples; else lowest final loss)"}),
-            "slope": (("target", "seed"), fits[..., 0],
-                      {"long_name": "fitted slope of log(best_samples) vs log(d)"}),
-            "intercept": (("target", "seed"), fits[..., 1],
-                          {"long_name": "fitted intercept of log(best_samples) vs log(d)"}),
-            "slope_median": ("target", nanmedian(fits[..., 0]),
-                             {"long_name": "median slope over seeds"}),
-            "eval_samples": (("target", "d", "eval"), per_group("eval_samples", n_eval),
-                             {"long_name": "samples seen at each evaluation"}),
-            "test_loss": (("target", "d", "c", "seed", "eval"), grid("test_loss", (n_eval,)),
-                          {"long_name": "test mean squared error"}),
-            "snapshot_samples": (("target", "d", "snapshot"),
-                                 per_group("snapshot_samples", n_snap),
-                                 {"long_name": "samples seen at each snapshot"}),
-            "coord_mass": (("target", "d", "c", "seed", "snapshot", "coord"),
-                           grid("coord_mass", (n_snap, len(coord_names))),
-                           {"long_name": "first-layer weight mass sum_j W1[j,i]^2 (rest: mean off the support)"}),
-            "stable_rank": (("target", "d", "c", "seed", "snapshot"), grid("stable_rank", (n_snap,)),
-                            {"long_name": "stable rank of W1_t - W1_0"}),
-            "fourier": (("target", "d", "c", "seed", "snapshot", "monomial"),
-                        grid("fourier", (n_snap, n_mono)),
-                        {"long_name": "Fourier coefficient mean_test f(x) chi_S(x) (target: 1.0)"}),
-            "monomial_name": (("target", "monomial"), np.array(
-                [[_name(m) for m in cfg.targets[t].monomials] + [""] * (n_mono - len(cfg.targets[t].monomials))
-                 for t in targets], dtype=object), {"long_name": "the monomial S (empty: padding)"}),
-            "fourier_cross_samples": (("target", "d", "c", "seed", "monomial"),
-                                      grid("fourier_cross_samples", (n_mono,)),
-                                      {"long_name": "samples when the Fourier coefficient first reached 0.5"}),
-            "n_drops": (("target", "d", "c", "seed"), grid("n_drops", fill=-1, dtype=np.int64),
-                        {"long_name": "loss drops detected (features.plateaus.find_drops); -1: no such run"}),
-            "drop_samples": (("target", "d", "c", "seed", "drop"), grid("drop_samples", (MAX_DROPS,)),
-                             {"long_name": "samples at each detected drop"}),
-            "drop_coords": (("target", "d", "c", "seed", "drop"),
-                            grid("drop_coords", (MAX_DROPS,), fill="", dtype=object),
-                            {"long_name": "input coordinates whose weight mass grew >= 2x across the drop"}),
+            **_best_runs_and_slopes(cfg, stt, grid("final_test_loss")),
+            **_trajectories(cfg, grid, per_group, (n_eval, n_snap, n_mono), len(coord_names)),
         },
         coords={"target": ("target", np.array(targets, dtype=object)),
                 "d": ("d", np.array(dims, dtype=np.int64)), "c": ("c", np.array(cs, dtype=np.float64)),
@@ -206,6 +161,66 @@ def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dat
         attrs={"study": study, "threshold": cfg.threshold},
     )
     return ds
+
+
+def _best_runs_and_slopes(cfg: LeapStudyConfig, stt: np.ndarray, final: np.ndarray) -> dict:
+    """The best run per (target, d, seed): fewest samples to threshold over the c grid; if
+    none reached it, the lowest final loss (a c outside a target's grid has no run: NaN
+    everywhere). Then the slope of log(best samples) on log(d) per (target, seed)."""
+    rank_key = np.where(np.isfinite(stt), stt, np.inf)
+    best_idx = np.where(np.isfinite(stt).any(axis=2), np.argmin(rank_key, axis=2),
+                        np.argmin(np.where(np.isfinite(final), final, np.inf), axis=2))
+    best_samples = np.take_along_axis(stt, best_idx[:, :, None], axis=2)[:, :, 0]
+    dims = np.array(cfg.dims, dtype=float)
+    fits = np.array([[fit_slope(dims, best_samples[i, :, k]) for k in range(len(cfg.seeds))]
+                     for i in range(len(cfg.targets))])  # (target, seed, 2)
+    return {
+        "best_samples": (("target", "d", "seed"), best_samples,
+                         {"long_name": "samples to threshold, minimum over the c grid"}),
+        "best_c": (("target", "d", "seed"), np.array(cfg.all_c)[best_idx],
+                   {"long_name": "c of the best run (fewest samples; else lowest final loss)"}),
+        "slope": (("target", "seed"), fits[..., 0], {"long_name": "fitted slope of log(best_samples) vs log(d)"}),
+        "intercept": (("target", "seed"), fits[..., 1],
+                      {"long_name": "fitted intercept of log(best_samples) vs log(d)"}),
+        "slope_median": ("target", nanmedian(fits[..., 0]), {"long_name": "median slope over seeds"}),
+    }
+
+
+def _trajectories(cfg: LeapStudyConfig, grid, per_group, sizes: tuple[int, int, int], n_coords: int) -> dict:
+    """The per-run variables along evaluations and snapshots (loss, weight mass, stable rank,
+    Fourier coefficients, drops); ``grid`` and ``per_group`` stack the runs' views."""
+    n_eval, n_snap, n_mono = sizes
+    targets = list(cfg.targets)
+    return {
+        "eval_samples": (("target", "d", "eval"), per_group("eval_samples", n_eval),
+                         {"long_name": "samples seen at each evaluation"}),
+        "test_loss": (("target", "d", "c", "seed", "eval"), grid("test_loss", (n_eval,)),
+                      {"long_name": "test mean squared error"}),
+        "snapshot_samples": (("target", "d", "snapshot"),
+                             per_group("snapshot_samples", n_snap),
+                             {"long_name": "samples seen at each snapshot"}),
+        "coord_mass": (("target", "d", "c", "seed", "snapshot", "coord"),
+                       grid("coord_mass", (n_snap, n_coords)),
+                       {"long_name": "first-layer weight mass sum_j W1[j,i]^2 (rest: mean off the support)"}),
+        "stable_rank": (("target", "d", "c", "seed", "snapshot"), grid("stable_rank", (n_snap,)),
+                        {"long_name": "stable rank of W1_t - W1_0"}),
+        "fourier": (("target", "d", "c", "seed", "snapshot", "monomial"),
+                    grid("fourier", (n_snap, n_mono)),
+                    {"long_name": "Fourier coefficient mean_test f(x) chi_S(x) (target: 1.0)"}),
+        "monomial_name": (("target", "monomial"), np.array(
+            [[_name(m) for m in cfg.targets[t].monomials] + [""] * (n_mono - len(cfg.targets[t].monomials))
+             for t in targets], dtype=object), {"long_name": "the monomial S (empty: padding)"}),
+        "fourier_cross_samples": (("target", "d", "c", "seed", "monomial"),
+                                  grid("fourier_cross_samples", (n_mono,)),
+                                  {"long_name": "samples when the Fourier coefficient first reached 0.5"}),
+        "n_drops": (("target", "d", "c", "seed"), grid("n_drops", fill=-1, dtype=np.int64),
+                    {"long_name": "loss drops detected (features.plateaus.find_drops); -1: no such run"}),
+        "drop_samples": (("target", "d", "c", "seed", "drop"), grid("drop_samples", (MAX_DROPS,)),
+                         {"long_name": "samples at each detected drop"}),
+        "drop_coords": (("target", "d", "c", "seed", "drop"),
+                        grid("drop_coords", (MAX_DROPS,), fill="", dtype=object),
+                        {"long_name": "input coordinates whose weight mass grew >= 2x across the drop"}),
+    }
 
 
 def nanmedian(values: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -16,7 +16,7 @@ from learnscope.params import load_params
 from learnscope.runspec import TrainConfig
 from learnscope.train import check_group, train_group
 
-DEFAULT = Path(__file__).resolve().parents[1] / "params.yaml"
+DEFAULT = Path(__file__).resolve().parents[3] / "params.yaml"
 
 
 @pytest.fixture(scope="module")

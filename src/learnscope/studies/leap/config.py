@@ -9,9 +9,9 @@ from typing import Literal
 
 import numpy as np
 
-from learnscope.config import require
-from learnscope.models import ModelConfig
-from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig, run_name
+from learnscope.errors import require
+from learnscope.models.base import ModelConfig
+from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
 from learnscope.tasks.base import Task
 
 
@@ -128,7 +128,7 @@ class LeapStudyConfig:
     @cached_property
     def tasks(self) -> dict[str, Task]:
         """One multi_index task per (target, d), named ``<target>_d<d>``."""
-        from learnscope.tasks import MultiIndex
+        from learnscope.tasks.boolean import MultiIndex
         return {task_label(name, d): MultiIndex(n_bits=d, monomials=target.monomials, n_train=self.n_train,
                                                  n_test=self.n_test)
                 for name, target in self.targets.items() for d in self.dims}
@@ -148,14 +148,15 @@ class LeapStudyConfig:
                            eval_log_points=self.train.n_evals, online=True,
                            on_divergence=self.train.on_divergence)
 
-    def runs(self, study: str, compute: ComputeConfig) -> list[RunSpec]:
-        return [RunSpec(study=study, task_name=task_label(target, d), task=self.tasks[task_label(target, d)],
-                        model=self.model, width=self.width, seed=seed, train=self.recipe(target, d, c),
-                        compute=compute, tag=c_tag(c))
-                for target in self.targets for d in self.dims for c in self.grid(target) for seed in self.seeds]
+    coords = ("target", "d", "c", "seed")
 
-    def run_name(self, study: str, target: str, d: int, c: float, seed: int) -> str:
-        return run_name(study, task_label(target, d), self.width, seed, c_tag(c))
+    def runs(self, study: str, compute: ComputeConfig) -> dict[tuple, RunSpec]:
+        """(target, d, c, seed) -> the run (only the c of each target's own grid)."""
+        return {(target, d, c, seed): RunSpec(study=study, task_name=task_label(target, d),
+                                              task=self.tasks[task_label(target, d)], model=self.model,
+                                              width=self.width, seed=seed, train=self.recipe(target, d, c),
+                                              compute=compute, tag=c_tag(c))
+                for target in self.targets for d in self.dims for c in self.grid(target) for seed in self.seeds}
 
 
 def task_label(target: str, d: int) -> str:

@@ -8,8 +8,8 @@ import xarray as xr
 
 from learnscope.params import load_params
 from learnscope.runspec import ComputeConfig
-from learnscope.studies import leap as study
-from learnscope.studies import leap_metrics
+from learnscope.studies.leap import analysis as study
+from learnscope.studies.leap import metrics as leap_metrics
 
 LEAP = {
     "seeds": [0, 1], "dims": [8, 16, 32], "c": [0.5, 1.0], "width": 16, "threshold": 0.1,
@@ -49,7 +49,7 @@ def _fake_run(spec, learn_at: float, drops_at: list[float]) -> dict[str, xr.Data
 
 
 def test_leap_params_make_one_group_per_target_and_d(cfg):
-    runs = {s.name: s for s in cfg.runs("leap", ComputeConfig())}
+    runs = {s.name: s for s in cfg.runs("leap", ComputeConfig()).values()}
     assert len(runs) == 3 * 2 * 1 + 3 * 2 * 2  # stairs: 3 d x 1 c x 2 seeds; parity3: 3 d x 2 c x 2 seeds
     spec = runs["leap-parity3_d16-w16-c0.5-s1"]
     assert spec.train.lr == pytest.approx(0.5 * 2 / 16) and spec.train.online
@@ -64,12 +64,11 @@ def test_leap_params_make_one_group_per_target_and_d(cfg):
 def test_summary_recovers_slopes_best_c_drops_and_order(cfg):
     """stairs: drops at 2d, 20d, 100d samples, in order; parity3 needs 4 d^2 at c = 1 (2x at c = 0.5)."""
     runs = {}
-    for spec in cfg.runs("leap", ComputeConfig()):
-        d, c = spec.task.n_bits, spec.train.lr * spec.task.n_bits / spec.train.batch_size
-        if spec.task_name.startswith("stairs"):
-            runs[spec.name] = _fake_run(spec, 100 * d, [2 * d, 20 * d, 100 * d])
+    for (target, d, c, seed), spec in cfg.runs("leap", ComputeConfig()).items():
+        if target == "stairs":
+            runs[target, d, c, seed] = _fake_run(spec, 100 * d, [2 * d, 20 * d, 100 * d])
         else:
-            runs[spec.name] = _fake_run(spec, 4 * d**2 / c, [4 * d**2 / c])
+            runs[target, d, c, seed] = _fake_run(spec, 4 * d**2 / c, [4 * d**2 / c])
     summary = study.summarise("leap", cfg, runs)
     sizes = dict(summary.sizes)
     assert 80 <= sizes.pop("eval") <= 101  # n_evals log-spaced and step 0, fewer where they round together
@@ -92,9 +91,9 @@ def test_summary_recovers_slopes_best_c_drops_and_order(cfg):
 
 def test_runs_that_never_learn_give_null_not_a_number(cfg):
     runs = {}
-    for spec in cfg.runs("leap", ComputeConfig()):
-        far = 1e12 if spec.task_name.startswith("parity3") else 100 * spec.task.n_bits
-        runs[spec.name] = _fake_run(spec, far, [far] * len(spec.task.monomials))
+    for coords, spec in cfg.runs("leap", ComputeConfig()).items():
+        far = 1e12 if coords[0] == "parity3" else 100 * spec.task.n_bits
+        runs[coords] = _fake_run(spec, far, [far] * len(spec.task.monomials))
     summary = study.summarise("leap", cfg, runs)
     metrics = leap_metrics.metrics(summary)
     assert metrics["slope_parity3"] is None

@@ -5,12 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope import store
-from learnscope.runspec import run_name
 from learnscope.studies.plotting import band, figure, symlog_steps
-
-FIGURES = ("loss_curves.png", "nfa.png", "agop_nfm.png", "stable_rank.png", "fidelity.png")
-
 
 def loss_curves(summary: xr.Dataset):
     """Loss every ``eval_every`` steps (lines) and at the log-spaced snapshots (markers)."""
@@ -46,14 +41,15 @@ def nfa(summary: xr.Dataset):
     return fig
 
 
-def agop_nfm(summary: xr.Dataset, features: dict[str, xr.Dataset]):
+def agop_nfm(summary: xr.Dataset):
     """Final AGOP and W1ᵀW1 of the first seed at the largest width, per task."""
     fig, axes = figure(2 * summary.sizes["task"], width=3.4, height=3.2)
     widest, seed = int(summary["width"].max()), int(summary["seed"].values[0])
     for i, task in enumerate(summary["task"].values):
-        feat = features[run_name(summary.attrs["study"], str(task), widest, seed)].isel(step=-1)
-        for ax, name, label in ((axes[2 * i], "agop", "AGOP"), (axes[2 * i + 1], "nfm", "W1ᵀW1")):
-            m = feat[name].values
+        for ax, name, label in ((axes[2 * i], "agop_final", "AGOP"), (axes[2 * i + 1], "nfm_final", "W1ᵀW1")):
+            m = summary[name].sel(task=task).values
+            inputs = np.isfinite(m).all(axis=1)  # a task with fewer inputs is padded with NaN
+            m = m[inputs][:, inputs]
             ax.imshow(m / np.abs(m).max(), cmap="RdBu_r", vmin=-1, vmax=1)
             ax.set_title(f"{task}: final {label}\n(width {widest}, seed {seed}, ÷ max)", fontsize=8)
             ax.set_xlabel("input")
@@ -88,10 +84,5 @@ def fidelity(summary: xr.Dataset):
     return fig
 
 
-def save_all(summary: xr.Dataset, features: dict[str, xr.Dataset], paths: dict[str, str]) -> None:
-    """Render every figure of FIGURES to ``paths[name]``."""
-    figures = {"loss_curves.png": loss_curves(summary), "nfa.png": nfa(summary),
-               "agop_nfm.png": agop_nfm(summary, features), "stable_rank.png": stable_rank(summary),
-               "fidelity.png": fidelity(summary)}
-    for name, fig in figures.items():
-        store.save_figure(fig, paths[name])
+FIGURES = {"loss_curves.png": loss_curves, "nfa.png": nfa, "agop_nfm.png": agop_nfm,
+           "stable_rank.png": stable_rank, "fidelity.png": fidelity}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from learnscope.config import require
-from learnscope.models import ModelConfig
+from learnscope.errors import require
+from learnscope.models.base import ModelConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig, check_recipe
 from learnscope.tasks.base import Task
 
@@ -97,7 +97,10 @@ class AlgebraStudyConfig:
         """Each experiment's task, named by its role (data/algebra/<role>.nc)."""
         return {role: exp.task for role, exp in self.experiments.items()}
 
-    def runs(self, study: str, compute: ComputeConfig) -> list[RunSpec]:
-        return [RunSpec(study=study, task_name=role, task=exp.task, model=exp.model, width=exp.width, seed=seed,
-                        train=exp.train, compute=compute)
-                for role, exp in self.experiments.items() for seed in self.seeds]
+    coords = ("role", "seed")
+
+    def runs(self, study: str, compute: ComputeConfig) -> dict[tuple, RunSpec]:
+        """(role, seed) -> the run of that experiment."""
+        return {(role, seed): RunSpec(study=study, task_name=role, task=exp.task, model=exp.model, width=exp.width,
+                                      seed=seed, train=exp.train, compute=compute)
+                for role, exp in self.experiments.items() for seed in self.seeds}

@@ -11,11 +11,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope import store
-from learnscope.studies.leap import best_runs, nanmedian
+from learnscope.studies.leap.analysis import best_runs, nanmedian
 from learnscope.studies.plotting import band, figure
 
-FIGURES = ("loss_curves.png", "samples_vs_d.png", "coord_mass.png", "stable_rank.png", "fourier.png")
 
 
 def _finite(x: np.ndarray, y: np.ndarray, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -181,9 +179,5 @@ def fourier(summary: xr.Dataset):
     return fig
 
 
-def save_all(summary: xr.Dataset, features: dict, paths: dict[str, str]) -> None:
-    """Render every figure of FIGURES to ``paths[name]``; ``features`` is unused (all comes from ``summary``)."""
-    figures = {"loss_curves.png": loss_curves, "samples_vs_d.png": samples_vs_d, "coord_mass.png": coord_mass,
-               "stable_rank.png": stable_rank, "fourier.png": fourier}
-    for name, make in figures.items():
-        store.save_figure(make(summary), paths[name])
+FIGURES = {"loss_curves.png": loss_curves, "samples_vs_d.png": samples_vs_d, "coord_mass.png": coord_mass,
+           "stable_rank.png": stable_rank, "fourier.png": fourier}

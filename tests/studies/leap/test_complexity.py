@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from learnscope.tasks.leap import leap, leap_order, leap_steps, n_leaps
+from learnscope.studies.leap.complexity import leap, leap_order, leap_steps, n_leaps
 
 STAIRCASE = [(0,), (0, 1), (0, 1, 2)]
 

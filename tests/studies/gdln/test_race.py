@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from learnscope.features.modes import half_time, mode_groups, plateau_levels, task_modes
-from learnscope.features.race import integrate_race, random_init_overlaps
+from learnscope.studies.gdln.race import integrate_race, random_init_overlaps
 
 HIERARCHY = np.array([[6, 4, 0, 3, 0, 0, 0],
                       [6, 4, 0, 0, 3, 0, 0],

@@ -1,0 +1,27 @@
+"""Study ``parity``: the Neural Feature Ansatz on a trained MLP's first layer, and AGOP-guided
+trees that find a sparse parity's hidden support (see ``analysis``)."""
+
+from learnscope.studies.base import Study
+from learnscope.studies.parity import analysis, figures
+from learnscope.studies.parity.config import ParityConfig
+
+
+class ParityStudy(Study):
+    config_type = ParityConfig
+    figures = figures.FIGURES
+
+    summarise = staticmethod(analysis.summarise)
+    metrics = staticmethod(analysis.metrics)
+    claims = staticmethod(analysis.claims)
+
+    def summary_variables(self, cfg):
+        run = ("task", "width", "seed")
+        return {"test_acc": run, "nfa_corr": run, "nfa_corr_init": run, "nfa_corr_curve": (*run, "step"),
+                "nfa_corr_init_curve": (*run, "step"), "dw_stable_rank": (*run, "step"),
+                "train_loss": (*run, "step"), "test_loss": (*run, "step"), "curve_train_loss": (*run, "eval_step"),
+                "curve_test_loss": (*run, "eval_step"), "tree_fidelity": (*run, "variant", "depth"),
+                "support_recovered": (*run, "variant"), "support_chance": ("task",),
+                "agop_final": ("task", "in_a", "in_b"), "nfm_final": ("task", "in_a", "in_b")}
+
+
+STUDY = ParityStudy()
