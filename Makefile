@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml requirements.lock
 setup: $(STAMP)
 
 # `make run` = validate params.yaml, then `dvc repro` (which runs Snakemake and records dvc.lock).
-# `make run STUDY=parity` runs one study's Snakemake target only (not recorded in dvc.lock).
+# `make run STUDY=parity` runs one study's Snakemake target only (not recorded in dvc.lock),
+# through learnscope.pipeline like dvc repro does (run lock, stale locks cleared, outputs checked).
 run: setup
 	$(BIN)/python -m learnscope check params.yaml
 ifdef STUDY
-	$(BIN)/snakemake --profile profiles/default $(STUDY)
+	$(BIN)/python -m learnscope.pipeline $(STUDY)
 else
 	$(BIN)/dvc repro
 endif
@@ -36,13 +37,14 @@ bench: setup
 share: setup
 	$(BIN)/dvc push
 
+# dvc pull, naming any file the remote lacks (DVC names only its md5).
 pull: setup
-	$(BIN)/dvc pull
+	$(BIN)/python -m learnscope.share pull
 
 # What would rerun, and why.
 status: setup
 	$(BIN)/dvc status
-	$(BIN)/snakemake --profile profiles/default -n -r
+	$(BIN)/snakemake --profile profiles/default -n
 
 # Regenerate the pinned versions (after changing dependencies in pyproject.toml).
 lock: setup

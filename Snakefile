@@ -6,11 +6,8 @@ from learnscope.errors import ConfigError
 from learnscope.params import load_params
 
 
-configfile: "params.yaml"
-
-
-try:
-    PARAMS = load_params(config)
+try:  # read strictly by learnscope (duplicate keys, non-UTF-8...), not by Snakemake's configfile
+    PARAMS = load_params("params.yaml")
 except ConfigError as error:
     sys.exit(str(error))
 

@@ -5,6 +5,7 @@ import math
 from learnscope import store
 from learnscope.config import to_json
 
+from learnscope import targets
 from learnscope.imports import code_inputs
 from learnscope.features import MEASURES
 from learnscope.studies import STUDIES
@@ -72,4 +73,5 @@ def task_spec(wildcards):
 
 
 def all_targets():
-    return [store.METRICS_PATH, store.REPORT_INDEX, store.RUNS_INDEX]
+    """Every file the pipeline makes, intermediates included (``learnscope.targets``)."""
+    return targets.all_targets(PARAMS)

@@ -1,9 +1,4 @@
 # One rule per study (study_<name>) plus a target rule <name>, so `snakemake parity` works.
-def study_outputs(study):
-    names = ("summary.nc", "metrics.json", *STUDIES[study].figures)
-    return {name: store.study_path(study, name) for name in names}
-
-
 def study_inputs(study):
     return [store.run_path(name, artefact) for name in study_run_names(study)
             for artefact in STUDIES[study].run_artefacts]
@@ -23,7 +18,7 @@ for _study in PARAMS.studies:
             code=study_code(_study),
             script="scripts/study.py",
         output:
-            list(study_outputs(_study).values()),
+            list(targets.study_outputs(_study).values()),
         params:
             study=_study,
             config=to_json(PARAMS.studies[_study]),
@@ -36,4 +31,4 @@ for _study in PARAMS.studies:
         name:
             _study
         input:
-            list(study_outputs(_study).values()),
+            targets.all_targets(PARAMS, [_study]),

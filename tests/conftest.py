@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny sparse-parity run (8 bits, k = 2, width 32, 200 steps, one thread)."""
+"""Shared fixtures: a tiny sparse-parity run (8 bits, k = 2, width 32, 200 steps, one thread),
+and the tiny pipeline project (run once per session)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ def tiny_tensors() -> dict[str, torch.Tensor]:
     ds = data.dataset_to_xarray(TINY_TASK, TINY_TASK.make_dataset())
     return data.load_tensors(ds, torch.device("cpu"))
 
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory):
+    """A git + DVC project with the pipeline and tiny params for every study
+    (``pipeline_tools.TINY``), run once with ``dvc repro``. Shared by tests/test_pipeline.py
+    and tests/reliability/: a test that changes it puts it back (or leaves another state in
+    which both tools agree nothing is to be done)."""
+    from pipeline_tools import TINY, make_project, sh
+
+    root = make_project(tmp_path_factory.mktemp("pipeline") / "repo", TINY, tmp_path_factory.mktemp("remote"))
+    sh(root, "dvc", "repro")
+    return root

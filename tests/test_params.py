@@ -69,7 +69,7 @@ def test_default_parity_runs_are_task_x_width_x_seed(default_data):
 
 def test_unknown_key(default_data):
     message = _error(_with(default_data, lambda d: d["parity"]["train"].update(lrr=0.1)), "parity.train.lrr")
-    assert "allowed: batch_size, betas, eval_every, eval_log_points, full_batch, lr, momentum" in message
+    assert "allowed: batch_size, betas, eval_every, eval_log_points, full_batch, lr, max_loss_ratio, momentum" in message
 
 
 def test_unknown_section(default_data):

@@ -2,9 +2,12 @@
 
 Checks that write -> read keeps data and attrs; the provenance attrs (version, params JSON,
 sha256 of inputs keyed by relative paths, no absolute path anywhere); byte-identical
-files for identical data; one ``StoreError`` naming the path for missing, garbage and
-schema-violating files; atomic writes that never leave temp files nor clobber a good file;
-and ``write_json``'s NaN -> null.
+files for identical data, whenever they are written; one ``StoreError`` naming the path for
+missing, garbage and schema-violating files; the format attr; a content checksum that
+survives netCDF's round trip of awkward values yet sees any changed value, name or attr;
+``read``'s expectations (run name, params); atomic writes that never leave temp files nor
+clobber a good file; and ``write_json``'s NaN -> null. (Damaged files in bulk, foreign
+files and full disks: tests/reliability.)
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import json
 import math
 import os
 import re
+import time
 
 import numpy as np
 import pytest
 import xarray as xr
 
 from learnscope import __version__, data, store
+from learnscope.checksum import content_sha256
+from learnscope.config import to_json
 from learnscope.errors import StoreError
 from learnscope.tasks.boolean import SparseParity
 
@@ -142,6 +148,13 @@ def test_same_dataset_twice_gives_identical_bytes(tmp_path, kind, make):
     assert filecmp.cmp(tmp_path / "a.nc", tmp_path / "sub" / "b.nc", shallow=False)
 
 
+def test_bytes_do_not_depend_on_the_time_of_writing(tmp_path):
+    store.write(_dataset(), tmp_path / "a.nc", "dataset", PARAMS_JSON)
+    time.sleep(1.1)  # HDF5 can stamp objects with the time in seconds (it does for in-memory images)
+    store.write(_dataset(), tmp_path / "b.nc", "dataset", PARAMS_JSON)
+    assert filecmp.cmp(tmp_path / "a.nc", tmp_path / "b.nc", shallow=False)
+
+
 def test_different_params_give_different_bytes(tmp_path):
     store.write(_curves(), tmp_path / "a.nc", "curves", PARAMS_JSON)
     store.write(_curves(), tmp_path / "b.nc", "curves", '{"a":2}')
@@ -200,8 +213,67 @@ def test_read_a_file_of_another_kind(tmp_path):
 def test_read_a_foreign_netcdf_without_provenance(tmp_path):
     path = tmp_path / "foreign.nc"
     _curves().to_netcdf(path, engine="netcdf4")
-    with pytest.raises(StoreError, match="learnscope_version"):
+    with pytest.raises(StoreError, match="learnscope_format"):
         store.read(path, "curves")
+
+
+# ---- format, content checksum and expectations ---------------------------------------------
+def _awkward() -> xr.Dataset:
+    """Values whose netCDF round trip changes their Python form: a negative NaN, inf,
+    strings (fixed-width and object), bool, a 0-d variable, a one-element list attr."""
+    weights = np.array([1.5, -np.inf, np.nan], dtype=np.float32)
+    weights[2] = -weights[2]  # the sign bit of NaN: reads back as the positive np.nan
+    return xr.Dataset(
+        {"w": ("k", weights, {"long_name": "w", "scale": np.float32(0.5), "steps": [3]}),
+         "flag": ("k", np.array([True, False, True]), {"long_name": "flag"}),
+         "label": ("k", np.array(["a", "bb", "ccc"]), {"long_name": "label"}),
+         "total": ((), np.int64(7), {"long_name": "total"})},
+        coords={"k": ("k", np.array(["x", "y", "z"], dtype=object))},
+        attrs={"study": "s", "n": 3, "ratio": float("nan")})
+
+
+def test_content_checksum_survives_the_round_trip_of_awkward_values(tmp_path):
+    store.write(_awkward(), tmp_path / "s.nc", "summary", PARAMS_JSON)
+    back = store.read(tmp_path / "s.nc", "summary")  # recomputes the checksum: equal, or StoreError
+    assert back.attrs["content_sha256"] == content_sha256(back) == content_sha256(
+        _awkward().assign_attrs(store.provenance(PARAMS_JSON, [])))
+    assert back.attrs["learnscope_format"] == store.FORMAT
+
+
+def test_content_checksum_sees_every_value_name_and_attr_but_not_variable_order():
+    ds = _awkward()
+    reference = content_sha256(ds)
+    assert content_sha256(ds[["total", "label", "flag", "w"]]) == reference
+    changed = [ds.assign(w=ds.w.copy(data=np.array([1.5, -np.inf, 0.0], dtype=np.float32))),
+               ds.assign(w=ds.w.astype(np.float64)), ds.rename_vars(total="sum"), ds.assign_attrs(n=4),
+               ds.assign(label=ds.label.assign_attrs(long_name="labels")), ds.rename_dims(k="j")]
+    assert len({content_sha256(c) for c in changed} | {reference}) == len(changed) + 1
+
+
+def test_a_changed_value_under_the_old_checksum_is_refused(tmp_path):
+    good, bad = tmp_path / "good.nc", tmp_path / "bad.nc"
+    store.write(_curves(), good, "curves", PARAMS_JSON)
+    ds = xr.open_dataset(good).load()
+    ds["train_loss"].values[2] += 1e-6
+    ds.to_netcdf(bad, engine="netcdf4")
+    with pytest.raises(StoreError, match=re.escape(str(bad)) + ": content checksum mismatch: the file is corrupted"):
+        store.read(bad, "curves")
+
+
+def test_read_checks_what_the_job_expects(tmp_path):
+    path = tmp_path / "c.nc"
+    params = {"run": {"seed": 1, "train": {"lr": 0.01}}, "features": {"agop_samples": 64}}
+    store.write(_curves(), path, "curves", to_json(params))
+    assert store.read(path, "curves", expect={"run": "tiny-parity-w32-s0", "params_json": params})
+    assert store.read(path, "curves", expect={"params_json.run": params["run"]})
+    with pytest.raises(StoreError, match=re.escape(f"{path}: holds run 'tiny-parity-w32-s0', but this job "
+                                                   "expects 'tiny-parity-w32-s1'")):
+        store.read(path, "curves", expect={"run": "tiny-parity-w32-s1"})
+    with pytest.raises(StoreError, match=re.escape(f"{path}: made with other params than this job's "
+                                                   "(run.train.lr is 0.01 in the file, 0.02 expected)")):
+        store.read(path, "curves", expect={"params_json": {**params, "run": {"seed": 1, "train": {"lr": 0.02}}}})
+    with pytest.raises(StoreError, match=r"\(features is only in the file\)"):
+        store.read(path, "curves", expect={"params_json": {"run": params["run"]}})
 
 
 # ---- validate ----------------------------------------------------------------------------
@@ -286,3 +358,13 @@ def test_write_json_is_deterministic(tmp_path):
     store.write_json({"z": 1, "a": [0.1, 0.2]}, tmp_path / "a.json")
     store.write_json({"a": [0.1, 0.2], "z": 1}, tmp_path / "b.json")
     assert filecmp.cmp(tmp_path / "a.json", tmp_path / "b.json", shallow=False)
+
+
+def test_an_empty_string_coordinate_round_trips_through_the_checksum(tmp_path):
+    """netCDF reads an empty string coordinate back as float64 (the gdln runs' ``layer``):
+    the file must still read as intact."""
+    ds = _curves().assign_coords(layer=("layer", np.array([], dtype=object)))
+    ds["dw"] = (("step", "layer"), np.zeros((ds.sizes["step"], 0)), {"long_name": "empty"})
+    store.write(ds, tmp_path / "c.nc", "curves", "{}")
+    back = store.read(tmp_path / "c.nc", "curves")
+    assert back["layer"].size == 0 and back.attrs["content_sha256"] == content_sha256(back)

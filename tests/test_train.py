@@ -195,7 +195,7 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(make_spec, tiny_tens
     assert resume.exists()
     with xr.open_dataset(resume) as saved:
         saved_step = int(saved.attrs["step"])
-    assert saved_step == max(s for s in spec.train.snapshot_steps if s < 99)  # the last snapshot
+    assert 0 < saved_step < 99  # the last save before the kill (saves may fall on any step)
 
     recorded = _spy_on_record(monkeypatch)
     resumed = train(spec, tiny_tensors, KIND, resume=resume, resume_interval_s=0)

@@ -14,7 +14,8 @@ class StoreError(LearnscopeError):
 
 
 class DivergenceError(LearnscopeError, FloatingPointError):
-    """Training produced a NaN/inf loss; the message names the run and the step."""
+    """A run diverged (``learnscope.divergence``: NaN/inf or exploding loss, non-finite gradients
+    or weights); the message names the run, the step, the value and the rule."""
 
 
 def require(condition: bool, path: str, message: str) -> None:
@@ -26,3 +27,8 @@ def require(condition: bool, path: str, message: str) -> None:
 def config_error(path: str, key: str, value: object, allowed: str) -> ConfigError:
     """A ConfigError reading ``"{path}.{key} = {value!r} {allowed}"`` (one line)."""
     return ConfigError(f"{path}.{key} = {value!r} {allowed}")
+
+
+class MeasureError(LearnscopeError, RuntimeError):
+    """A features or distill computation failed numerically on a run's snapshot; the message
+    names the run and the step."""

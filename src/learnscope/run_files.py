@@ -42,6 +42,13 @@ def _divergence_attr(state: TrainState) -> dict[str, int]:
     return {"diverged_at_step": -1 if state.diverged_at is None else int(state.diverged_at)}
 
 
+def kept_snapshots(checkpoints: xr.Dataset) -> np.ndarray:
+    """(step,) bool: the snapshots a run reached before its ``diverged_at_step`` (all of them
+    if it did not diverge); a stopped run's later snapshots repeat the last of these."""
+    at, steps = int(checkpoints.attrs.get("diverged_at_step", -1)), checkpoints["step"].values
+    return steps < at if at >= 0 else np.ones(len(steps), dtype=bool)
+
+
 def curves_to_xarray(spec: RunSpec, state: TrainState, kind: str) -> xr.Dataset:
     rows = np.array(state.curves, dtype=np.float64)
     loss_name, acc_rule = task_kind(kind).loss_name, task_kind(kind).accuracy_rule

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from learnscope.config import from_json, to_json
+from learnscope.config import from_json, load_only, to_json
 from learnscope.errors import require
 from learnscope.errors import ConfigError
 from learnscope.models.base import ModelConfig
@@ -24,16 +24,43 @@ from learnscope.tasks.base import Task
 class ComputeConfig:
     """Where and how computations run.
 
+    The ``max_*`` bounds are what ``learnscope.limits`` checks the params' estimated
+    resources against before any job starts (its docstring gives the formulas); the
+    defaults suit one workstation and the default params use a small fraction of each.
+    Raise them on a GPU node or a cluster. They are no part of a run's identity
+    (``config.load_only``): changing one reruns no job.
+
     Attributes:
-        device: ``auto`` (CUDA when present, else CPU), ``cpu`` or ``cuda``.
-        threads: torch intra-op threads per job; byte-identity holds for a fixed value.
+        device: ``auto`` (CUDA when present, else CPU), ``cpu`` or ``cuda``. ``cuda`` is
+            refused where params are checked on a machine without CUDA: a cluster head node
+            without GPUs that submits the jobs should say ``auto``, which picks CUDA on the
+            GPU node where a job runs.
+        threads: torch intra-op threads per job (1 to 1024); byte-identity holds for a
+            fixed value.
+        max_memory_gb: memory (GiB) one job may need: a training group's data, weights,
+            optimizer moments, snapshots and activations, or a distillation's inputs.
+        max_disk_gb: disk (GiB) all results may take: checkpoints, features and datasets.
+        max_steps_total: optimizer steps summed over training groups (a group's runs step
+            together): the sequential work.
+        max_pflop: floating-point work of all training and evaluation, in PFLOP (10^15).
+        max_runs: runs of all studies (each run is a few jobs).
     """
 
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = 1
+    max_memory_gb: float = load_only(16.0)
+    max_disk_gb: float = load_only(50.0)
+    max_steps_total: int = load_only(100_000_000)
+    max_pflop: float = load_only(10.0)
+    max_runs: int = load_only(10_000)
 
     def check(self, path: str) -> None:
-        require(self.threads >= 1, f"{path}.threads", f"= {self.threads} must be >= 1")
+        require(1 <= self.threads <= 1024, f"{path}.threads", f"= {self.threads} must be in [1, 1024]")
+        for key in ("max_memory_gb", "max_disk_gb", "max_steps_total", "max_pflop", "max_runs"):
+            require(getattr(self, key) > 0, f"{path}.{key}", f"= {getattr(self, key)} must be > 0")
+        require(self.device != "cuda" or torch.cuda.is_available(), f"{path}.device",
+                "= 'cuda' but this machine has no CUDA device; use auto (CUDA where the job runs, "
+                "if it has one) or cpu")
 
     def torch_device(self) -> torch.device:
         if self.device == "cuda" and not torch.cuda.is_available():
@@ -52,7 +79,7 @@ class TrainConfig:
         optimizer: ``sgd`` (with ``momentum``), ``adam`` or ``adamw`` (Adam with decoupled
             weight decay, Loshchilov & Hutter 2019, as torch.optim.AdamW).
         lr: learning rate.
-        momentum: SGD momentum (must be 0 with Adam and AdamW).
+        momentum: SGD momentum in [0, 1) (must be 0 with Adam and AdamW).
         betas: Adam's and AdamW's moment decay rates (beta1, beta2).
         weight_decay: L2 weight decay: coupled (added to the gradient, as torch's SGD and
             Adam) for ``sgd`` and ``adam``, decoupled (p -= lr * weight_decay * p) for ``adamw``.
@@ -73,10 +100,15 @@ class TrainConfig:
             0 and the last): the same relative resolution early and late in training.
         online: draw fresh samples from the task every step (samples seen = steps x
             batch_size) instead of minibatches of the fixed training set.
-        on_divergence: ``fail`` (a NaN/inf loss stops the job, naming the run and step) or
-            ``stop`` (for learning-rate grids: that run stops training at that step; its
-            weights stay those of its last snapshot, its curves and features are NaN from
-            that step on, and its files carry the step in the ``diverged_at_step`` attr).
+        on_divergence: what happens when a run diverges (``max_loss_ratio``): ``fail`` (the
+            job stops, naming the run, the step, the loss and the rule) or ``stop`` (for
+            learning-rate grids: that run stops training at that step; its weights stay
+            those of its last snapshot before that step, its curves and features are NaN
+            from that step on, and its files carry the step in the ``diverged_at_step`` attr).
+        max_loss_ratio: a run diverges at step t when its training or evaluation loss is
+            NaN/inf or exceeds max_loss_ratio x (its training loss at step 0 + 1), or its
+            gradients or weights are NaN/inf (``learnscope.divergence``). The default 1.0e4
+            is far above the 3.7 that the default runs reach at most.
     """
 
     optimizer: Literal["sgd", "adam", "adamw"] = "adam"
@@ -94,9 +126,11 @@ class TrainConfig:
     eval_log_points: int = 0
     online: bool = False
     on_divergence: Literal["fail", "stop"] = "fail"
+    max_loss_ratio: float = 1.0e4
 
     def check(self, path: str) -> None:
         require(self.lr > 0, f"{path}.lr", f"= {self.lr} must be > 0")
+        require(self.max_loss_ratio > 1, f"{path}.max_loss_ratio", f"= {self.max_loss_ratio} must be > 1")
         require(self.steps >= 1, f"{path}.steps", f"= {self.steps} must be >= 1")
         require(self.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
         require(self.n_snapshots >= 2, f"{path}.n_snapshots", "must be >= 2 (step 0 and the end)")
@@ -108,6 +142,7 @@ class TrainConfig:
         require(not (self.full_batch and self.online), f"{path}.full_batch", "and online exclude each other")
         require(self.optimizer == "sgd" or self.momentum == 0, f"{path}.momentum",
                 f"applies to sgd only; set it to 0.0 with {self.optimizer}")
+        require(0 <= self.momentum < 1, f"{path}.momentum", f"= {self.momentum} must be in [0, 1)")
 
     @property
     def snapshot_steps(self) -> np.ndarray:

@@ -2,19 +2,26 @@
 
 Every artefact is an xarray Dataset in netCDF4. Each kind has a schema (required variables
 with their dims, required attrs); ``write`` validates, adds provenance attrs and writes
-atomically (a temporary name in the same folder, renamed when complete), and ``read``
-validates again, so a truncated or foreign file fails with one message naming it.
+atomically (``learnscope.atomic``: a full disk says "No space left on device", not "HDF
+error"); ``read`` validates again, so a truncated, corrupted or foreign file fails with one
+``StoreError`` naming it and the fix.
 
-Provenance attrs on every file: ``learnscope_version`` (static, from pyproject),
-``params_json`` (canonical JSON of the params that made it) and ``inputs_json`` (sha256 of
-each input file, keyed by its path relative to the working directory). No wall-clock
-times, hosts or absolute paths: same params and code give byte-identical files.
+Provenance attrs on every file: ``learnscope_format`` (``FORMAT``: the layout this code
+reads; a file of another format is refused), ``learnscope_version`` (static, from
+pyproject; a record only), ``params_json`` (canonical JSON of the params that made it),
+``inputs_json`` (sha256 of each input file, keyed by its path relative to the working
+directory) and ``content_sha256`` (``learnscope.checksum``: every variable and attr, so a
+flipped byte is refused instead of read as other weights). A job that reads a file states
+what it expects of it (``read(..., expect=...)``: its run name and params), so a file copied
+from another run is refused too. No wall-clock times, hosts or absolute paths: same params
+and code give byte-identical files.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -23,7 +30,9 @@ from typing import Iterable
 import numpy as np
 import xarray as xr
 
-from learnscope import __version__
+from learnscope import __version__, atomic
+from learnscope.checksum import CHECKSUM_ATTR, content_sha256, verify_checksum
+from learnscope.config import to_json
 from learnscope.errors import StoreError
 
 # ---- file names: the one owner -------------------------------------------------------
@@ -69,7 +78,8 @@ class Schema:
     measured: bool = False
 
 
-PROVENANCE = ("learnscope_version", "params_json", "inputs_json")
+FORMAT = 1  # learnscope_format: raise it when a change makes old files unreadable or wrong
+PROVENANCE = ("learnscope_format", "learnscope_version", "params_json", "inputs_json")
 CURVES = ("train_loss", "test_loss", "train_acc", "test_acc")
 
 SCHEMAS: dict[str, Schema] = {
@@ -159,7 +169,7 @@ def own_inputs(inputs: Iterable[str], own: str, group: Iterable[str]) -> list[st
 
 def provenance(params_json: str, inputs: Iterable[str | os.PathLike]) -> dict[str, str]:
     hashes = {_portable(p): file_hash(p) for p in sorted(set(map(str, inputs)))}
-    return {"learnscope_version": __version__, "params_json": params_json,
+    return {"learnscope_format": FORMAT, "learnscope_version": __version__, "params_json": params_json,
             "inputs_json": json.dumps(hashes, sort_keys=True)}
 
 
@@ -178,48 +188,95 @@ def _encoding(ds: xr.Dataset, weights: bool) -> dict[str, dict]:
 
 def write(ds: xr.Dataset, path: str | os.PathLike, kind: str, params_json: str,
           inputs: Iterable[str | os.PathLike] = (), required: dict[str, tuple[str, ...]] | None = None) -> None:
-    """Validate ``ds`` as ``kind`` (plus ``required`` variables), add provenance and write it
-    atomically to ``path``."""
-    ds = ds.copy()
-    ds.attrs.update(provenance(params_json, inputs))
+    """Validate ``ds`` as ``kind`` (plus ``required`` variables), add provenance and the
+    content checksum and write it atomically to ``path`` (StoreError naming ``path`` and
+    the cause if the disk refuses; the previous file, if any, is then unchanged)."""
+    ds = ds.drop_encoding()  # a copy; the file's layout comes from ``_encoding`` alone
+    ds.attrs = {**ds.attrs, **provenance(params_json, inputs)}
     validate(ds, kind, path, required)
-    encoding = _encoding(ds, SCHEMAS[kind].weights)
-    _atomic(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=encoding))
+    ds.attrs[CHECKSUM_ATTR] = content_sha256(ds)
+    atomic.write_netcdf(ds, path, _encoding(ds, SCHEMAS[kind].weights), kind)
 
 
-def read(path: str | os.PathLike, kind: str, required: dict[str, tuple[str, ...]] | None = None) -> xr.Dataset:
-    """Load a whole file into memory (closing it) and validate it; never executes code."""
+def read(path: str | os.PathLike, kind: str, required: dict[str, tuple[str, ...]] | None = None,
+         expect: dict[str, object] | None = None) -> xr.Dataset:
+    """Load a whole file into memory and check its format, schema, checksum and ``expect``;
+    any failure is a StoreError naming ``path`` and the fix. Never executes code.
+
+    ``expect``: what the reading job knows the file must hold, attr name -> value, e.g.
+    ``{"run": spec.name, "params_json": spec}``. ``params_json`` (and ``params_json.<key>``,
+    one entry of it, for a job that knows only part of the params) is compared as JSON
+    with the value's canonical JSON (``config.to_json``); other attrs by equality.
+    """
+    ds = atomic.read_netcdf(path)
     try:
-        with xr.open_dataset(path, engine="netcdf4") as ds:
-            ds = ds.load()
-    except FileNotFoundError:
-        raise StoreError(f"{path}: no such file; run `make run` to create it") from None
-    except (OSError, ValueError) as e:
-        raise StoreError(f"{path}: not a readable netCDF4 file ({e}); delete it and rerun") from None
-    validate(ds, kind, path, required)
+        check_format(ds, path)
+        validate(ds, kind, path, required)
+        verify_checksum(ds, path)
+    except StoreError:
+        raise
+    except Exception as e:  # noqa: BLE001 - damaged bytes can decode to values no check foresees
+        raise StoreError(f"{path}: damaged contents ({type(e).__name__}: {e}); "
+                         "delete it and rerun `make run`") from None
+    for key, value in (expect or {}).items():
+        check_expected(ds, path, key, value)
     return ds
 
 
-def _atomic(path: str | os.PathLike, write_tmp) -> None:
-    """Call ``write_tmp(tmp_path)`` then rename onto ``path``; no partial file is ever visible."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}")
+def check_format(ds: xr.Dataset, path: str | os.PathLike) -> None:
+    """Refuse a file written in another learnscope file format than ``FORMAT``."""
+    found = ds.attrs.get("learnscope_format")
+    if found is None:
+        raise StoreError(f"{path}: missing attribute 'learnscope_format': not a learnscope file, or one "
+                         f"older than format {FORMAT}; delete it and rerun `make run`")
+    if not isinstance(found, (int, np.integer)) or int(found) != FORMAT:
+        raise StoreError(f"{path}: learnscope file format {found}, but this code reads format {FORMAT}; "
+                         "delete it and rerun `make run`")
+
+
+def check_expected(ds: xr.Dataset, path: str | os.PathLike, key: str, value: object) -> None:
+    """Refuse a file whose attr ``key`` is not ``value`` (see ``read``'s ``expect``)."""
+    attr, _, entry = key.partition(".")
+    found = ds.attrs.get(attr)
+    fix = "it was made for another run or other params; delete it and rerun `make run`"
+    if attr != "params_json":
+        if found != value:
+            raise StoreError(f"{path}: holds {attr} {found!r}, but this job expects {value!r}: {fix}")
+        return
     try:
-        write_tmp(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        params = json.loads(str(found))
+        params = params[entry] if entry else params
+    except (ValueError, KeyError, TypeError):
+        raise StoreError(f"{path}: its params_json has no {key!r} entry: {fix}") from None
+    difference = _json_difference(params, json.loads(to_json(value)), entry)
+    if difference:
+        raise StoreError(f"{path}: made with other params than this job's ({difference}): {fix}")
+
+
+def _json_difference(found, expected, where: str) -> str:
+    """The first place where two JSON values differ, as text ("" if they are equal)."""
+    if isinstance(found, dict) and isinstance(expected, dict):
+        for key in sorted(set(found) | set(expected)):
+            place = f"{where}.{key}".lstrip(".")
+            if key not in found or key not in expected:
+                return f"{place} is {'only in the file' if key in found else 'missing from the file'}"
+            difference = _json_difference(found[key], expected[key], place)
+            if difference:
+                return difference
+        return ""
+    if found == expected:
+        return ""
+    return f"{where or 'params'} is {json.dumps(found)} in the file, {json.dumps(expected)} expected"
 
 
 def write_json(data: dict, path: str | os.PathLike) -> None:
     """Atomic, canonical JSON (sorted keys, NaN written as null)."""
     text = json.dumps(_nan_to_none(data), indent=2, sort_keys=True) + "\n"
-    _atomic(path, lambda tmp: tmp.write_text(text))
+    atomic.write_bytes(path, text.encode(), "json")
 
 
 def write_text(text: str, path: str | os.PathLike) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(text))
+    atomic.write_bytes(path, text.encode(), "text")
 
 
 def save_figure(fig, path: str | os.PathLike) -> None:
@@ -227,8 +284,10 @@ def save_figure(fig, path: str | os.PathLike) -> None:
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
-    _atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None}))
+    png = io.BytesIO()
+    fig.savefig(png, dpi=110, format="png", metadata={"Software": None})
     plt.close(fig)
+    atomic.write_bytes(path, png.getvalue(), "figure")
 
 
 def _nan_to_none(obj):

@@ -7,11 +7,20 @@ runs. A run's randomness comes from two generators seeded from its own seed only
 for the weights, ``batch`` for the minibatch indices), so its files do not depend on which
 other runs share its group. Minibatches are drawn with replacement from the training set.
 
-Resume: at snapshot steps (at most every ``resume_interval_s`` seconds) the full training
-state (weights, optimizer moments, generator states, step, snapshots and curves so far) is
+Resume: every ``resume_interval_s`` seconds of training (default 30, or the environment
+variable ``LEARNSCOPE_RESUME_EVERY_S``; checked at every step) the full training state
+(weights, optimizer moments, generator states, step, snapshots and curves so far) is
 written to ``store.resume_path(group)``, outside the rule's outputs; a restarted group
-continues from it and produces the same bytes as an uninterrupted one. The file is deleted
-at the end.
+continues from it and produces the same bytes as an uninterrupted one. A kill therefore
+loses at most the last interval's steps (all of them if it comes before the first save).
+The file is deleted at the end.
+
+Divergence (``learnscope.divergence``): a member diverges at step t when its training or
+evaluation loss is NaN/inf or exceeds ``train.max_loss_ratio`` x (its training loss at step
+0 + 1), or its gradients (checked every step) or weights (at every snapshot) are NaN/inf.
+``train.on_divergence: fail`` raises DivergenceError naming the run, the step, the loss and
+the rule; ``stop`` rewinds that member to its last snapshot before t and holds it there
+while the others train on, unchanged.
 """
 
 from __future__ import annotations
@@ -28,14 +37,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from learnscope import data, metrics, store
-from learnscope.errors import DivergenceError
+from learnscope import data, faults, metrics, store
+from learnscope.divergence import DivergenceGuard, finite_gradients, finite_weights
 from learnscope.optim import MemberAdam, MemberSGD
 from learnscope.resume import GroupState, TrainState, load_state, save_state
 from learnscope.run_files import checkpoints_to_xarray, curves_to_xarray
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
 
 log = logging.getLogger(__name__)
+RESUME_ENV = "LEARNSCOPE_RESUME_EVERY_S"
 
 def seed_for(seed: int, stream: str) -> int:
     """An independent 63-bit seed for one named use (``init``, ``batch``...) of a run's seed."""
@@ -116,8 +126,13 @@ def check_group(specs: list[RunSpec]) -> None:
         raise ValueError(f"group {group_name(specs)} has repeated runs (same seed, lr and model)")
 
 
+def resume_interval() -> float:
+    """Seconds between resume saves: ``LEARNSCOPE_RESUME_EVERY_S`` or 30."""
+    return float(os.environ.get(RESUME_ENV, "30"))
+
+
 def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: str,
-                resume: Path | None = None, resume_interval_s: float = 30.0) -> list[TrainState]:
+                resume: Path | None = None, resume_interval_s: float | None = None) -> list[TrainState]:
     """Train runs that differ only in their seed, learning rate and init-only model fields as
     one batched model (one run: a group of one).
 
@@ -140,19 +155,20 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
         state = load_state(resume, spec_json, model, optimizer, g_batch)
         if state.step:
             log.info("%s: resuming from step %d (%s)", group_name(specs), state.step, resume)
-    for e in state.diverged:
-        optimizer.param_groups[0]["lr"][e] = 0.0
+    guard = DivergenceGuard(specs, state, device)
+    guard.freeze(model, optimizer, [])  # members stopped before a resume stay still
     snapshot_steps, eval_steps = set(cfg.snapshot_steps.tolist()), set(cfg.eval_steps.tolist())
     x, y, n = tensors["x_train"], tensors["y_train"], tensors["x_train"].shape[0]
+    interval = resume_interval() if resume_interval_s is None else resume_interval_s
     last_save = time.monotonic()
     for step in tqdm(range(state.step, cfg.steps + 1), desc=group_name(specs), disable=None, mininterval=1.0,
                      initial=state.step, total=cfg.steps + 1):
         if step not in state.recorded:
-            _record(specs, model, optimizer, kind, tensors, step, step in eval_steps, step in snapshot_steps, state)
-            if step in snapshot_steps and resume is not None and step < cfg.steps \
-                    and time.monotonic() - last_save >= resume_interval_s:
+            _record(guard, model, optimizer, kind, tensors, step, step in eval_steps, step in snapshot_steps, state)
+            if resume is not None and step < cfg.steps and time.monotonic() - last_save >= interval:
                 save_state(resume, spec_json, model, optimizer, g_batch, state)
                 last_save = time.monotonic()
+        faults.point("train.step")
         if step == cfg.steps:
             break
         if online is not None:
@@ -165,11 +181,11 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
         losses = metrics.loss(kind, model(xb), yb)  # (E,)
         if cfg.neuron_penalty:
             losses = losses + neuron_penalty(model, spec.model.neuron_degree, cfg.neuron_penalty)
-        new = _diverging(specs, losses.detach(), step, "training loss", state)
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the sum keeps every member's gradient its own
+        new = guard.check(step, {"training loss": losses.detach()}, {"gradients": finite_gradients(model)})
         if state.diverged:
-            _stop(model, optimizer, state, new)
+            guard.freeze(model, optimizer, new)
         optimizer.step()
         state.step = step + 1
         if step % max(1, cfg.steps // 10) == 0:
@@ -178,7 +194,7 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
 
 
 def train(spec: RunSpec, tensors: dict[str, torch.Tensor], kind: str, resume: Path | None = None,
-          resume_interval_s: float = 30.0) -> TrainState:
+          resume_interval_s: float | None = None) -> TrainState:
     """Train one run (a group of one)."""
     return train_group([spec], tensors, kind, resume, resume_interval_s)[0]
 
@@ -190,47 +206,24 @@ def neuron_penalty(model, degree: int | None, strength: float) -> torch.Tensor:
     return strength * model.neuron_sq_norms().pow(degree / 2).sum(-1)
 
 
-def _diverging(specs: list[RunSpec], values: torch.Tensor, step: int, what: str, state: GroupState) -> list[int]:
-    """Members whose ``values`` just became NaN/inf. With ``on_divergence: fail`` raise
-    DivergenceError naming every such run; with ``stop`` return them (to ``_stop``)."""
-    bad = [e for e in (~torch.isfinite(values)).nonzero().flatten().tolist() if e not in state.diverged]
-    if bad and (specs[0].train.on_divergence == "fail" or not state.snapshots):  # no snapshot to stop at
-        runs = ", ".join(specs[e].name for e in bad)
-        raise DivergenceError(f"run {runs}: {what} is {values[bad[0]].item()} at step {step}; "
-                              f"lower train.lr or the init scale")
-    for e in bad:
-        log.warning("run %s: %s is %s at step %d; it stops there (train.on_divergence: stop)",
-                    specs[e].name, what, values[e].item(), step)
-        state.diverged[e] = step
-    return bad
-
-
-@torch.no_grad()
-def _stop(model, optimizer, state: GroupState, new: list[int]) -> None:
-    """Freeze stopped members: zero lr and gradients; newly stopped ones go back to their
-    last snapshot (their weights may already be inf)."""
-    members = sorted(state.diverged)
-    optimizer.param_groups[0]["lr"][members] = 0.0
-    for p in model.parameters():
-        if p.grad is not None:
-            p.grad[members] = 0.0
-    if new:
-        last = state.snapshots[-1][1]
-        for name, value in model.state_dict().items():
-            value[new] = last[name][new].to(value.device)
-
-
-def _record(specs, model, optimizer, kind, tensors, step, do_eval, do_snapshot, state: GroupState) -> None:
+def _record(guard: DivergenceGuard, model, optimizer, kind, tensors, step, do_eval, do_snapshot,
+            state: GroupState) -> None:
+    """Evaluate and/or snapshot every member at ``step``; a member whose evaluation loss or
+    weights break the divergence rule is stopped (rewound) before its snapshot is taken."""
     state.step = step
     state.recorded.add(step)
     if do_eval:
         tr = evaluate_members(model, kind, tensors["x_train"], tensors["y_train"])
         te = evaluate_members(model, kind, tensors["x_test"], tensors["y_test"])
-        new = _diverging(specs, torch.from_numpy(tr[:, 0] + te[:, 0]), step, "evaluation loss", state)
+        new = guard.check(step, {"evaluation loss": torch.from_numpy(tr[:, 0]),
+                                 "test loss": torch.from_numpy(te[:, 0])})
         if new:
-            _stop(model, optimizer, state, new)
+            guard.freeze(model, optimizer, new)
         state.curves.append((step, np.concatenate([tr, te], axis=1)))  # (E, 4): run_files.CURVE_COLUMNS
     if do_snapshot:
+        new = guard.check(step, {}, {"weights": finite_weights(model)})
+        if new:
+            guard.freeze(model, optimizer, new)
         state.snapshots.append((step, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))
 
 
@@ -250,7 +243,7 @@ def train_group_run(specs: list[RunSpec], dataset_path: str, checkpoints_paths: 
                     curves_paths: list[str], inputs: list[str]) -> None:
     """The train stage for a group: read the dataset, train (resuming if a resume file
     exists), write every member's checkpoints.nc and curves.nc."""
-    ds = store.read(dataset_path, "dataset")
+    ds = store.read(dataset_path, "dataset", expect={"params_json": specs[0].task})
     device = setup_compute(specs[0].compute)
     resume = Path(store.resume_path(group_name(specs)))
     states = train_group(specs, data.load_tensors(ds, device), ds.attrs["kind"], resume)

@@ -23,6 +23,8 @@ from learnscope.features.layout import features_to_xarray
 from learnscope.features.spectra import (batched_singular_values, coordinate_mass,
                                          stable_ranks_from_singular_values)
 from learnscope.features.config import FeaturesConfig
+from learnscope.features.failures import named_failures
+from learnscope.run_files import kept_snapshots
 from learnscope.runspec import RunSpec
 from learnscope.train import setup_compute
 
@@ -85,31 +87,39 @@ def measure_group(specs: list[RunSpec], cfg: FeaturesConfig, dataset: xr.Dataset
     passes give the losses, accuracies and each measure's batched part; singular values are
     one batched SVD per layer. ``measures`` names the study's measures (``features.MEASURES``);
     a measure that does not apply to the group's runs (``Measure.applies``) is skipped.
+
+    A run stopped by ``train.on_divergence: stop`` is measured only at its snapshots before
+    its ``diverged_at_step`` and is NaN from there on (``_mask_after_divergence``). A numerical
+    failure raises MeasureError naming the run and the step (``features.failures``).
     """
     kind, tensors = dataset.attrs["kind"], data.load_tensors(dataset, device)
-    n_steps = checkpoints[0].sizes["step"]
-    states = [snapshot_state(ck, i) for ck in checkpoints for i in range(n_steps)]  # run-major
+    n_kept = [int(kept_snapshots(ck).sum()) for ck in checkpoints]
+    states = [snapshot_state(ck, i) for ck, n in zip(checkpoints, n_kept) for i in range(n)]  # run-major
+    labels = [(spec.name, int(step)) for spec, ck, n in zip(specs, checkpoints, n_kept)
+              for step in ck["step"].values[:n]]
+    starts = np.cumsum([0, *n_kept])
     active = [m for m in (MEASURES[name] for name in measures) if m.applies(specs[0])]
-    batched = batched_measures(specs[0], states, tensors, kind, cfg, tuple(active))
-    tr, te = batched["train"], batched["test"]
+    batched = named_failures("the batched pass (losses and measures)", labels, lambda idx: batched_measures(
+        specs[0], [states[i] for i in idx], tensors, kind, cfg, tuple(active)))
     matrices = [k for k, v in states[0].items() if v.ndim == 2]
-    svs = {}
-    for k in matrices:
-        w = torch.stack([s[k] for s in states]).double().view(len(checkpoints), n_steps, *states[0][k].shape)
-        svs[k] = batched_singular_values(w - w[:, :1]).view(len(states), -1)  # W_t - W_0 per run
+    w0_at = np.repeat(starts[:-1], n_kept)  # position of each snapshot's step-0 snapshot
+    svs = {k: named_failures(f"singular values of W_t - W_0 of {k}", labels, lambda idx, k=k: batched_singular_values(
+        torch.stack([states[i][k].double() - states[w0_at[i]][k].double() for i in idx]))) for k in matrices}
     out = []
-    for r in range(len(checkpoints)):
-        rows = slice(r * n_steps, (r + 1) * n_steps)
-        m = {"train_loss": tr[rows, 0], "train_acc": tr[rows, 1], "test_loss": te[rows, 0],
-             "test_acc": te[rows, 1], "coord_mass": _input_mass(states[rows], matrices, specs[r].task.n_inputs),
-             "dw_stable_rank": _stable_ranks(svs, matrices, rows, n_steps), "_matrices": matrices,
+    for r, spec in enumerate(specs):
+        rows = slice(starts[r], starts[r + 1])
+        m = {"train_loss": batched["train"][rows, 0], "train_acc": batched["train"][rows, 1],
+             "test_loss": batched["test"][rows, 0], "test_acc": batched["test"][rows, 1],
+             "coord_mass": _input_mass(states[rows], matrices, spec.task.n_inputs),
+             "dw_stable_rank": _stable_ranks(svs, matrices, rows, n_kept[r]), "_matrices": matrices,
              "_measures": tuple(m.name for m in active)}
         m |= {f"sv:{k}": svs[k][rows].numpy() for k in matrices}
+        own = {k: v[rows] for k, v in batched.items() if k not in ("train", "test")}
         for measure in active:
-            own = {k: v[rows] for k, v in batched.items() if k not in ("train", "test")}
-            m |= measure.per_run(specs[r], states[rows], own)
+            m |= named_failures(f"measure {measure.name}", labels[rows], lambda idx, measure=measure: measure.per_run(
+                spec, states[rows][:len(idx)], {k: v[:len(idx)] for k, v in own.items()}), causal=True)
         out.append(_mask_after_divergence(m, checkpoints[r]))
-    log.info("%s: measured %d runs x %d snapshots", specs[0].name, len(checkpoints), n_steps)
+    log.info("%s: measured %d runs, %d snapshots", specs[0].name, len(checkpoints), len(states))
     return out
 
 
@@ -131,14 +141,21 @@ def _input_mass(states: list[dict[str, torch.Tensor]], matrices: list[str], n_in
 
 
 def _mask_after_divergence(m: dict, checkpoints: xr.Dataset) -> dict:
-    """NaN from the step a stopped run diverged at (``train.on_divergence: stop``): its
-    snapshots there only repeat the weights it was frozen at."""
-    at = int(checkpoints.attrs.get("diverged_at_step", -1))
-    if at < 0:
+    """One run's measurements (step-major arrays over its kept snapshots, or over all of
+    them) on all its snapshots: NaN from the step a stopped run diverged at
+    (``train.on_divergence: stop``), whose snapshots only repeat the weights it stopped with."""
+    kept = kept_snapshots(checkpoints)
+    if kept.all():
         return m
-    late = checkpoints["step"].values >= at
-    return {k: v if k.startswith("_") else np.where(late.reshape((-1,) + (1,) * (np.ndim(v) - 1)), np.nan, v)
-            for k, v in m.items()}
+    n = int(kept.sum())
+
+    def padded(v):
+        v = np.asarray(v)
+        out = np.full(kept.shape + v.shape[1:], np.nan, dtype=np.result_type(v.dtype, np.float32))
+        out[:n] = v[:n]
+        return out
+
+    return {k: v if k.startswith("_") else padded(v) for k, v in m.items()}
 
 
 def features_group_run(specs: list[RunSpec], cfg: FeaturesConfig, dataset_path: str,
@@ -146,8 +163,9 @@ def features_group_run(specs: list[RunSpec], cfg: FeaturesConfig, dataset_path: 
                        measures: tuple[str, ...] = ("agop",)) -> None:
     """The features stage for a group of runs (one run is a group of one)."""
     device = setup_compute(specs[0].compute)
-    dataset = store.read(dataset_path, "dataset")
-    checkpoints = [store.read(path, "checkpoints") for path in checkpoints_paths]
+    dataset = store.read(dataset_path, "dataset", expect={"params_json": specs[0].task})
+    checkpoints = [store.read(path, "checkpoints", expect={"run": spec.name, "params_json": spec})
+                   for spec, path in zip(specs, checkpoints_paths)]
     measured = measure_group(specs, cfg, dataset, checkpoints, device, measures)
     for spec, m, ck, own, path in zip(specs, measured, checkpoints, checkpoints_paths, features_paths):
         store.write(features_to_xarray(spec, m, ck), path, "features",

@@ -15,7 +15,8 @@ def study_run(study: str, cfg, out_paths: dict[str, str], inputs: list[str]) -> 
     """``out_paths`` maps summary.nc, metrics.json and each figure name to its path."""
     analysis = STUDIES[study]
     specs = analysis.runs(study, cfg, ComputeConfig())  # names and coordinates only: compute is irrelevant
-    runs = {coords: {artefact.split(".")[0]: store.read(store.run_path(spec.name, artefact), KINDS[artefact])
+    runs = {coords: {artefact.split(".")[0]: store.read(store.run_path(spec.name, artefact), KINDS[artefact],
+                                                        expect={"run": spec.name})
                      for artefact in analysis.run_artefacts} for coords, spec in specs.items()}
     summary = analysis.summarise(study, cfg, runs)
     store.write(summary, out_paths["summary.nc"], "summary", to_json(cfg), inputs, analysis.summary_variables(cfg))

@@ -23,6 +23,8 @@ from learnscope.groups import FiniteGroup, group
 from learnscope.errors import config_error
 from learnscope.tasks.base import SPLIT_STREAM, Task, seeded_generator
 
+MAX_N = 2048  # the largest p, or n of a group spec: the table (n² pairs) is built when params load
+
 
 @dataclass(frozen=True, kw_only=True)
 class _CompositionTable(Task):
@@ -40,7 +42,7 @@ class _CompositionTable(Task):
 
     def __post_init__(self) -> None:
         try:
-            pairs = self.order**2
+            pairs = self.order**2 if self.size_n <= MAX_N else 0
         except ValueError:  # a bad group or p: check() names the key
             pairs = 0
         n_train = min(pairs, max(1, round(self.train_fraction * pairs)))
@@ -53,6 +55,15 @@ class _CompositionTable(Task):
     def order(self) -> int:
         """|G|, the number of elements."""
         return self.finite_group.order
+
+    @property
+    def size_n(self) -> int:
+        """The integer that sets the table's size (p, or n of ``family:n``), read without building it."""
+        raise NotImplementedError
+
+    @property
+    def examples_key(self) -> str:
+        return self.size_key
 
     @property
     def finite_group(self) -> FiniteGroup:
@@ -71,6 +82,9 @@ class _CompositionTable(Task):
         return self.order
 
     def check(self, path: str) -> None:
+        if self.size_n > MAX_N:
+            raise config_error(path, self.size_key, getattr(self, self.size_key),
+                               f"is too large: n must be at most {MAX_N} (the table has n² pairs)")
         if not 0 < self.train_fraction <= 1:
             raise config_error(path, "train_fraction", self.train_fraction, "must be in (0, 1]")
         super().check(path)
@@ -135,6 +149,12 @@ class ModularAddition(_CompositionTable):
 
     p: int
 
+    size_key = "p"
+
+    @property
+    def size_n(self) -> int:
+        return self.p
+
     def check(self, path: str) -> None:
         if self.p < 2:
             raise config_error(path, "p", self.p, "must be at least 2")
@@ -161,9 +181,17 @@ class GroupComposition(_CompositionTable):
 
     group: str
 
+    size_key = "group"
+
+    @property
+    def size_n(self) -> int:
+        arg = self.group.partition(":")[2].strip()
+        return int(arg) if arg.isascii() and arg.isdigit() else 0  # not an n: group() names the fault
+
     def check(self, path: str) -> None:
         try:
-            self.finite_group
+            if self.size_n <= MAX_N:  # a larger n: super().check() names it, unbuilt
+                self.finite_group
         except ValueError as e:
             raise config_error(path, "group", self.group, f"is not a group: {e}") from None
         super().check(path)

@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from learnscope.config import MAX_SEED
 from learnscope.errors import config_error
 from learnscope.registry import Registry
 from learnscope.tasks import TASKS
@@ -55,10 +56,14 @@ class Task(abc.ABC):
     Attributes:
         n_train: number of training examples in the fixed dataset (≥ 1).
         n_test: number of test examples in the fixed dataset (≥ 1).
-        data_seed: seed of every random choice the task makes (≥ 0).
+        data_seed: seed of every random choice the task makes, in [0, 2**32 - 1].
+
+    ``size_key`` names the field that sets ``n_inputs`` (``""`` if none does), so that a
+    resource limit (``learnscope.limits``) can name it.
     """
 
     registry: ClassVar[Registry] = TASKS  # params.yaml's ``family`` picks the subclass
+    size_key: ClassVar[str] = ""
 
     n_train: int
     n_test: int
@@ -97,8 +102,13 @@ class Task(abc.ABC):
         for key in ("n_train", "n_test"):
             if getattr(self, key) < 1:
                 raise config_error(path, key, getattr(self, key), "must be at least 1")
-        if self.data_seed < 0:
-            raise config_error(path, "data_seed", self.data_seed, "must be at least 0")
+        if not 0 <= self.data_seed <= MAX_SEED:
+            raise config_error(path, "data_seed", self.data_seed, f"must be in [0, 2**32 - 1] = [0, {MAX_SEED}]")
+
+    @property
+    def examples_key(self) -> str:
+        """The field that sets most of the n_train + n_test examples (named by resource limits)."""
+        return "n_test" if self.n_test > self.n_train else "n_train"
 
     def sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw n fresh examples for online training.

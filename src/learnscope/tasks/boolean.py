@@ -59,6 +59,8 @@ class HypercubeTask(Task):
 
     n_bits: int
 
+    size_key = "n_bits"
+
     @property
     def n_inputs(self) -> int:
         return self.n_bits

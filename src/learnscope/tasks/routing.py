@@ -36,6 +36,7 @@ from learnscope.errors import config_error
 from learnscope.tasks.base import Task
 
 MAX_LEVELS = 6  # up to 32 items
+MAX_PATHWAYS = 1024  # the pathway pairs (M²) are enumerated when params load
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +44,7 @@ class Routing(Task):
     """M input and M output pathways, a subset of pairs trained (see the module docstring).
 
     Attributes:
-        pathways: M, the number of input pathways and of output pathways.
+        pathways: M, the number of input pathways and of output pathways (1 to 1024).
         offsets: input pathway i is trained with outputs (i + o) mod M for each o; the
             authors' (−1, 0, 1, 2) trains 4 of 7 pairs per input.
         levels: feature values of the hierarchy's levels, root first; P = 2^(len − 1) items.
@@ -55,9 +56,12 @@ class Routing(Task):
     n_train: int = dataclasses.field(init=False)
     n_test: int = dataclasses.field(init=False)
 
+    size_key = "pathways"
+
     def __post_init__(self) -> None:
-        trained = int(self.trained_pairs().sum()) if self.pathways >= 1 else 0
-        total = max(self.pathways, 0) ** 2
+        valid = 1 <= self.pathways <= MAX_PATHWAYS and len(self.offsets) <= self.pathways  # else check() refuses
+        trained = int(self.trained_pairs().sum()) if valid else 0
+        total = self.pathways**2 if valid else 0
         items = self.items if 1 <= len(self.levels) <= MAX_LEVELS else 0
         object.__setattr__(self, "n_train", trained * items)
         object.__setattr__(self, "n_test", (total - trained if trained < total else total) * items)
@@ -65,6 +69,10 @@ class Routing(Task):
     @property
     def kind(self) -> str:
         return "vector"
+
+    @property
+    def examples_key(self) -> str:
+        return "pathways"  # n_train and n_test follow from it
 
     @property
     def items(self) -> int:
@@ -91,8 +99,8 @@ class Routing(Task):
                 f"{len(self.levels)}-level hierarchy (feature values {', '.join(f'{v:g}' for v in self.levels)})")
 
     def check(self, path: str) -> None:
-        if self.pathways < 1:
-            raise config_error(path, "pathways", self.pathways, "must be at least 1")
+        if not 1 <= self.pathways <= MAX_PATHWAYS:
+            raise config_error(path, "pathways", self.pathways, f"must be in [1, {MAX_PATHWAYS}]")
         if not self.offsets:
             raise config_error(path, "offsets", list(self.offsets), "must list at least one offset")
         if len({o % self.pathways for o in self.offsets}) != len(self.offsets):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from learnscope.config import check_seeds
 from learnscope.errors import require
 from learnscope.models.base import ModelConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig, check_recipe
@@ -51,7 +52,7 @@ class AlgebraStudyConfig:
     Power et al. 2022): five experiments, each optional, each trained for every seed.
 
     Attributes:
-        seeds: seeds of every experiment.
+        seeds: seeds of every experiment, each in [0, 2**32 - 1].
         active_fraction: a neuron (or embedding unit) counts as active when its norm is at
             least this fraction of the largest in its network; per-neuron statistics are
             over active units.
@@ -79,6 +80,7 @@ class AlgebraStudyConfig:
     def check(self, path: str) -> None:
         require(len(self.seeds) >= 1, f"{path}.seeds", "must list at least one seed")
         require(len(set(self.seeds)) == len(self.seeds), f"{path}.seeds", "has repeated seeds")
+        check_seeds(self.seeds, f"{path}.seeds")
         require(0 < self.active_fraction < 1, f"{path}.active_fraction", f"= {self.active_fraction} must be in (0, 1)")
         require(0 < self.accuracy_threshold <= 1, f"{path}.accuracy_threshold",
                 f"= {self.accuracy_threshold} must be in (0, 1]")
@@ -98,6 +100,17 @@ class AlgebraStudyConfig:
         return {role: exp.task for role, exp in self.experiments.items()}
 
     coords = ("role", "seed")
+
+    @property
+    def n_runs(self) -> int:
+        """``len(runs(...))``, counted without building them."""
+        return len(self.experiments) * len(self.seeds)
+
+    def param_keys(self, coords: tuple) -> dict[str, str]:
+        """The keys (under this section) that set the run at ``coords`` (``learnscope.limits``)."""
+        role = coords[0]
+        return {"task": f"{role}.task", "model": f"{role}.model", "width": f"{role}.width",
+                "train": f"{role}.train", "members": "seeds"}
 
     def runs(self, study: str, compute: ComputeConfig) -> dict[tuple, RunSpec]:
         """(role, seed) -> the run of that experiment."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from functools import cached_property
 
+from learnscope.config import check_seeds
 from learnscope.errors import require
 from learnscope.models.base import ModelConfig
 from learnscope.models.gdln import GatedDLNConfig
@@ -29,7 +30,7 @@ class GdlnStudyConfig:
     as one batched model (the init scale is an init-only field of the model).
 
     Attributes:
-        seeds: seeds of every init scale.
+        seeds: seeds of every init scale, each in [0, 2**32 - 1].
         task: a ``routing`` task (some pathway pairs held out).
         model: a ``gdln`` model with as many pathways as the task.
         width: the hidden width of the shared layers.
@@ -48,6 +49,7 @@ class GdlnStudyConfig:
     def check(self, path: str) -> None:
         require(len(self.seeds) >= 1, f"{path}.seeds", "must list at least one seed")
         require(len(set(self.seeds)) == len(self.seeds), f"{path}.seeds", "has repeated seeds")
+        check_seeds(self.seeds, f"{path}.seeds")
         require(self.width >= 1, f"{path}.width", f"= {self.width} must be >= 1")
         require(hasattr(self.task, "trained_pairs"), f"{path}.task.family",
                 f"must be routing, not {type(self.task).__name__}")
@@ -76,6 +78,17 @@ class GdlnStudyConfig:
         return tuple(sorted(set(self.init_scales) | {self.model.init_scale}))
 
     coords = ("init_scale", "seed")
+
+    @property
+    def n_runs(self) -> int:
+        """``len(runs(...))``, counted without building them."""
+        return len(self.scales) * len(self.seeds)
+
+    def param_keys(self, coords: tuple) -> dict[str, str]:
+        """The keys (under this section) that set the run at ``coords`` (``learnscope.limits``);
+        every scale and seed is one member of the single training group."""
+        members = "init_scales" if len(self.scales) > len(self.seeds) else "seeds"
+        return {"task": "task", "model": "model", "width": "width", "train": "train", "members": members}
 
     def runs(self, study: str, compute: ComputeConfig) -> dict[tuple, RunSpec]:
         """(init_scale, seed) -> the run."""

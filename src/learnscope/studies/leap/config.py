@@ -4,15 +4,19 @@ trained online (Abbe, Boix-Adsera, Misiakiewicz, COLT 2023)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from functools import cached_property
 from typing import Literal
 
 import numpy as np
 
+from learnscope.config import check_seeds
 from learnscope.errors import require
 from learnscope.models.base import ModelConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
 from learnscope.tasks.base import Task
+
+MAX_SAMPLES = 10**15  # samples per run (budget x d^budget_power); compute.max_steps_total bounds the sum
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -83,7 +87,7 @@ class LeapStudyConfig:
     the fewest samples over the c grid.
 
     Attributes:
-        seeds: seeds per point.
+        seeds: seeds per point, each in [0, 2**32 - 1].
         dims: input dimensions d.
         c: learning-rate factors; run lr = c x batch_size / d (times the width for a
             mean-field model, see ``MLPConfig``); a target may set its own.
@@ -111,6 +115,9 @@ class LeapStudyConfig:
             values = getattr(self, key)
             require(len(values) >= 1, f"{path}.{key}", "must list at least one value")
             require(len(set(values)) == len(values), f"{path}.{key}", "has repeated values")
+        check_seeds(self.seeds, f"{path}.seeds")
+        for i, d in enumerate(self.dims):
+            require(d >= 1, f"{path}.dims[{i}]", f"= {d} must be >= 1")
         for i, c in enumerate(self.c):
             require(c > 0, f"{path}.c[{i}]", f"= {c} must be > 0")
         require(0 < self.threshold < 1, f"{path}.threshold", f"= {self.threshold} must be in (0, 1)")
@@ -122,8 +129,10 @@ class LeapStudyConfig:
                 bad = [i for m in target.monomials for i in m if not 0 <= i < d]
                 require(not bad, f"{path}.targets.{name}.monomials",
                         f"uses index {bad[:1]} outside [0, d) for d = {d} in {path}.dims")
-        for d in self.dims:
-            require(d >= 1, f"{path}.dims", f"has d = {d}; dimensions must be >= 1")
+                log_samples = math.log10(target.budget) + target.budget_power * math.log10(d)
+                require(log_samples <= math.log10(MAX_SAMPLES), f"{path}.targets.{name}.budget",
+                        f"= {target.budget} x d^{target.budget_power} is ~10^{log_samples:.0f} samples for "
+                        f"d = {d}; at most 10^15 per run")
 
     @cached_property
     def tasks(self) -> dict[str, Task]:
@@ -149,6 +158,21 @@ class LeapStudyConfig:
                            on_divergence=self.train.on_divergence)
 
     coords = ("target", "d", "c", "seed")
+
+    @property
+    def n_runs(self) -> int:
+        """``len(runs(...))``, counted without building them."""
+        return sum(len(self.grid(target)) for target in self.targets) * len(self.dims) * len(self.seeds)
+
+    def param_keys(self, coords: tuple) -> dict[str, str]:
+        """The keys (under this section) that set the run at ``coords`` (``learnscope.limits``):
+        d sets the inputs, the target's budget the steps, its c grid and the seeds the members."""
+        target, d = coords[:2]
+        grid = f"targets.{target}.c" if self.targets[target].c else "c"
+        return {"task": f"targets.{target}", "inputs": f"dims[{self.dims.index(d)}]", "model": "model",
+                "width": "width", "train": "train", "steps": f"targets.{target}.budget",
+                "evals": "train.n_evals", "examples": "n_test" if self.n_test > self.n_train else "n_train",
+                "members": grid if len(self.grid(target)) > len(self.seeds) else "seeds"}
 
     def runs(self, study: str, compute: ComputeConfig) -> dict[tuple, RunSpec]:
         """(target, d, c, seed) -> the run (only the c of each target's own grid)."""
