@@ -29,6 +29,16 @@ def make_spec():
     return tiny_spec
 
 
+@pytest.fixture
+def one_thread():
+    """Torch on one thread for the test: tiny products only suffer contention from a second
+    one (20x slower on a busy 2-core machine). Use with ``pytest.mark.usefixtures``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tiny_tensors() -> dict[str, torch.Tensor]:
     """x_train, y_train, x_test, y_test of ``TINY_TASK`` on the CPU (kind ``binary``)."""

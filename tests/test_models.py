@@ -57,7 +57,7 @@ def test_different_generator_seeds_give_different_weights():
 def test_init_scale_scales_every_parameter_linearly(scale):
     base, scaled = _params(_build(depth=2)), _params(_build(depth=2, init_scale=scale))
     for name in base:
-        torch.testing.assert_close(scaled[name], scale * base[name], rtol=1e-6, atol=0)
+        torch.testing.assert_close(scaled[name], scale * base[name], rtol=1e-5, atol=0)  # float32 products
 
 
 def test_init_is_uniform_within_the_fan_in_bound():

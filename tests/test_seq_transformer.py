@@ -16,13 +16,7 @@ from learnscope.models.seq_transformer import SeqTransformerConfig, _attention, 
 
 V, S, WIDTH, N_OUT, B = 5, 3, 8, 2, 6  # symbols, positions, d_model, outputs, batch
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _inputs(seed: int = 0, batch: int = B) -> torch.Tensor:
@@ -95,7 +89,7 @@ def test_nonzero_b_adds_attention_weighted_token_embeddings():
     pattern = (q @ k.T / (WIDTH // 2) ** 0.5).softmax(-1)  # head 0's (a = 0)
     h = h + beta * pattern @ torch.cat([torch.zeros(1, WIDTH), emb])
     expected = (ln(h[0], (WIDTH,)) * net.ln_out_gain + net.ln_out_bias) @ net.W_U.T
-    torch.testing.assert_close(net(x)[0], expected, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(net(x)[0], expected, rtol=1e-4, atol=1e-5)  # two kernels, float32
 
 
 def test_member_e_of_an_ensemble_is_the_network_built_alone():
@@ -152,7 +146,7 @@ def test_permuting_symbols_with_the_embedding_rows_changes_nothing():
     with torch.no_grad():
         permuted.W_E.copy_(net.W_E[perm])
     x_perm = x.view(B, S, V)[..., perm].reshape(B, S * V)  # symbol s -> column perm⁻¹[s], W_E row s
-    torch.testing.assert_close(permuted(x_perm), net(x), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(permuted(x_perm), net(x), rtol=1e-4, atol=1e-5)  # two summation orders
 
 
 def test_config_and_shapes_are_checked():

@@ -22,14 +22,7 @@ from learnscope.models.transformer import Transformer, TransformerConfig
 
 N, D_MODEL, N_HEADS, WIDTH, N_OUT = 7, 8, 2, 9, 5  # tokens, d_model, heads, d_mlp, outputs
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny products: a second thread only adds contention (20x slower on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 
