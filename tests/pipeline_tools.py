@@ -58,6 +58,16 @@ TINY = {
                   "snapshot_spacing": "linear", "eval_every": 1},
         "init_scales": [1.5],
     },
+    "attention": {
+        "seeds": [0, 1], "n_symbols": [3, 6], "n_test_symbols": 4, "n_train": 64, "n_test": 64,
+        "models": {"mlp_xxt": {"model": {"name": "mlp_xxt", "seq_len": 3}, "width": 8, "n_symbols": [3]},
+                   "transformer_identity": {"model": {"name": "seq_transformer", "seq_len": 3, "depth": 1,
+                                                      "identity": True}, "width": 8}},
+        "train": {"optimizer": "adam", "lr": 1.0e-2, "batch_size": 16, "steps": 40, "online": True,
+                  "n_snapshots": 4, "eval_log_points": 10},
+        "toy": {"alphas": [1.0e-1, 1.0e-3], "teacher_qk": [1.0, 0.5], "teacher_vo": [2.0, 1.0], "n_seq": 8,
+                "steps": 200, "log_every": 5},
+    },
 }
 
 COPY = ["Snakefile", "rules", "scripts", "src", "profiles", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",

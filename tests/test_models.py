@@ -21,6 +21,8 @@ from learnscope.models.embed import EmbedMLPConfig
 from learnscope.models.gdln import GatedDLNConfig
 
 from learnscope.models.mlp import MLP, MLPConfig
+from learnscope.models.mlp_xxt import MLPXXTConfig
+from learnscope.models.seq_transformer import SeqTransformerConfig
 
 from learnscope.models.transformer import TransformerConfig
 
@@ -35,7 +37,7 @@ def _params(model: nn.Module) -> dict[str, torch.Tensor]:
 
 def test_registry():
     assert MODELS == {"mlp": MLPConfig, "embed_mlp": EmbedMLPConfig, "transformer": TransformerConfig,
-                      "gdln": GatedDLNConfig}
+                      "gdln": GatedDLNConfig, "mlp_xxt": MLPXXTConfig, "seq_transformer": SeqTransformerConfig}
 
 
 def test_same_generator_seed_same_weights_whatever_the_global_seed():

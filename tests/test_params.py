@@ -74,14 +74,14 @@ def test_unknown_key(default_data):
 
 def test_unknown_section(default_data):
     message = _error(_with(default_data, lambda d: d.update(leaps={})), "leaps")
-    assert "allowed: algebra, compute, distill, features, gdln, leap, parity" in message
+    assert "allowed: algebra, attention, compute, distill, features, gdln, leap, parity" in message
 
 
 def test_a_study_section_may_be_left_out_but_not_all(default_data):
-    params = load_params(_with(default_data, lambda d: [d.pop("parity"), d.pop("algebra"), d.pop("gdln")]))
+    params = load_params(_with(default_data, lambda d: [d.pop("parity"), d.pop("algebra"), d.pop("gdln"), d.pop("attention")]))
     assert set(params.studies) == {"leap"} and all(s.study == "leap" for s in params.runs.values())
     message = _error({"compute": {"threads": 1}}, "sections")
-    assert "parity, leap, algebra, gdln" in message
+    assert "parity, leap, algebra, gdln, attention" in message
 
 
 def test_leap_runs_group_by_target_and_d_with_a_c_grid(default_data):
@@ -161,7 +161,7 @@ def test_unknown_task_family_lists_the_known_ones(default_data):
 def test_unknown_model_name_lists_the_known_ones(default_data):
     message = _error(_with(default_data, lambda d: d["parity"]["model"].update(name="cnn")),
                      "parity.model.name")
-    assert "known: embed_mlp, gdln, mlp, transformer" in message
+    assert "known: embed_mlp, gdln, mlp, mlp_xxt, seq_transformer, transformer" in message
 
 
 def test_momentum_with_adam(default_data):
@@ -268,7 +268,7 @@ def test_check_cli_rejects_a_bad_file_with_exit_code_2(tmp_path):
 
 def test_check_cli_accepts_the_default(capsys):
     assert main(["check", str(DEFAULT)]) == 0
-    assert f"ok, {len(load_params(DEFAULT).runs)} runs in 4 studies" in capsys.readouterr().out
+    assert f"ok, {len(load_params(DEFAULT).runs)} runs in 5 studies" in capsys.readouterr().out
 
 
 def test_runs_cli_lists_every_run(capsys):
@@ -276,4 +276,6 @@ def test_runs_cli_lists_every_run(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(load_params(DEFAULT).runs)
     assert lines[0].split("\t")[0] == "parity-sparse_parity-w64-s0"
-    assert "task=routing(routing)" in lines[-1] and lines[-1].startswith("gdln-routing-w64-init2.5-s")
+    gdln = [line for line in lines if line.startswith("gdln-routing-w64-init2.5-s")]
+    assert gdln and all("task=routing(routing)" in line for line in gdln)
+    assert lines[-1].startswith("attention-transformer_small_init_n64-w64-s") and "(templates)" in lines[-1]

@@ -48,7 +48,7 @@ def test_first_run_makes_every_artefact(repo: Path):
 def test_every_study_states_its_claims_and_the_report_shows_them(repo: Path):
     metrics = json.loads((repo / "results/metrics.json").read_text())
     verdicts = {"holds", "does not hold", "uninformative", "not measured"}
-    for study in ("parity", "leap", "algebra", "gdln"):
+    for study in ("parity", "leap", "algebra", "gdln", "attention"):
         claims = metrics[study]["claims"]
         assert claims and all(c["verdict"] in verdicts and c["claim"] and c["paper"] for c in claims), study
     algebra = {c["key"]: c for c in metrics["algebra"]["claims"]}
@@ -176,6 +176,29 @@ def test_a_task_edit_plans_only_the_jobs_of_its_runs(repo: Path):
         assert planned_jobs(repo) == {"generate": 1, "train": 1, "features": 1, "study_gdln": 1, "report": 1, "all": 1}
 
 
+def test_a_model_edit_plans_only_the_runs_of_that_model(repo: Path):
+    """TINY's transformer_identity trains at two n (two groups); the MLP with XXᵀ does not
+    import seq_transformer."""
+    with edited(repo, "models/seq_transformer.py"):
+        assert planned_jobs(repo) == {"train": 2, "features": 2, "study_attention": 1, "report": 1, "all": 1}
+
+
+def test_attention_study_measures_ranks_and_reports_its_keys(repo: Path):
+    features = xr.open_dataset(repo / "results/runs/attention-transformer_identity_n6-w8-s0/features.nc")
+    assert features.attrs["measures"] == "attention_rank"
+    assert features["attn_stable_rank"].dims == ("step", "block", "head", "product")
+    assert float(features["attn_stable_rank"].isel(step=0).max()) == 0.0  # Δ = 0 at init
+    assert float(features["attn_stable_rank"].isel(step=-1).min()) >= 1.0
+    metrics = json.loads((repo / "results/metrics.json").read_text())["attention"]
+    assert {"n_transformer", "n_transformer_identity", "identity_gain", "mlp_loss_at_max_n", "mlp_xxt_loss_at_min_n",
+            "toy_stages_small_alpha", "rank_increment_max", "final_stable_rank_small_vs_default_init"} <= set(metrics)
+    assert metrics["n_transformer"] is None and metrics["mlp_xxt_loss_at_min_n"] is not None
+    verdicts = {c["key"]: c["verdict"] for c in metrics["claims"]}
+    assert verdicts["n_transformer"] == "not measured"  # no plain transformer in TINY
+    assert all((repo / "results/studies/attention" / f).exists()
+               for f in ("summary.nc", "generalisation.png", "stable_rank.png", "toy_staircase.png"))
+
+
 def test_a_study_figure_edit_plans_only_that_study(repo: Path):
     with edited(repo, "studies/leap/figures.py"):
         assert planned_jobs(repo) == {"study_leap": 1, "report": 1, "all": 1}
@@ -184,8 +207,8 @@ def test_a_study_figure_edit_plans_only_that_study(repo: Path):
 def test_a_training_loop_edit_plans_every_run_and_all_downstream(repo: Path):
     with edited(repo, "train.py"):
         jobs = planned_jobs(repo)
-    expected = {"train": 9, "features": 9, "distill": 1, "study_parity": 1, "study_leap": 1, "study_algebra": 1,
-                "study_gdln": 1, "report": 1, "all": 1}
+    expected = {"train": 12, "features": 12, "distill": 1, "study_parity": 1, "study_leap": 1, "study_algebra": 1,
+                "study_gdln": 1, "study_attention": 1, "report": 1, "all": 1}
     assert jobs == expected
 
 
@@ -212,7 +235,7 @@ def test_derived_code_inputs_cover_every_module_a_job_loaded(repo: Path):
         missing = files - inputs_of_log[rel]
         assert not missing, f"{rel}: the job loaded {sorted(missing)} but they are not among its code inputs"
         checked += 1
-    assert checked == 9 + 9 + 9 + 1 + 4  # generate, train, features (9 datasets and groups), distill, study
+    assert checked == 12 + 12 + 12 + 1 + 5  # generate, train, features (12 datasets and groups), distill, study
 
 
 def test_bad_params_fail_before_any_job_with_the_key(repo: Path):

@@ -1,8 +1,9 @@
 """``learnscope.models.seq_transformer``: the template tasks' transformer with identity scalars.
 
 Invariance: a = b = 0 leaves the function of the plain network unchanged; permuting the
-symbols' one-hot columns together with W_E's rows changes nothing. Known answer: a nonzero
-``a`` on a depth-1 network whose W_Q = W_K = 0 gives attention softmax(a · 1[x_i = x_j]).
+symbols' one-hot columns together with W_E's rows changes nothing. Known answers: with
+W_Q = W_K = 0 a nonzero ``a`` gives attention softmax(a · z zᵀ); with W_V = 0 a nonzero ``b``
+adds b · A z to the stream.
 Ensemble contract: member e equals the network built alone from generator e, bit for bit.
 """
 
@@ -12,7 +13,7 @@ import pytest
 import torch
 
 from learnscope.errors import ConfigError
-from learnscope.models.seq_transformer import SeqTransformerConfig, _attention, token_equality
+from learnscope.models.seq_transformer import SeqTransformerConfig, _attention
 
 V, S, WIDTH, N_OUT, B = 5, 3, 8, 2, 6  # symbols, positions, d_model, outputs, batch
 
@@ -38,41 +39,33 @@ def test_identity_scalars_at_zero_leave_the_function_unchanged():
     assert torch.equal(plain(x), with_identity(x))
 
 
-def test_token_equality_of_aba_is_known():
-    x = torch.tensor([[1., 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0]])  # symbols (0, 1, 0): ABA
-    expected = torch.tensor([[0., 0, 0, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 1, 0, 1]])  # CLS row/column 0
-    assert torch.equal(token_equality(x.view(1, 1, S, V)), expected.view(1, 1, 4, 4))
-
-
-def test_nonzero_a_adds_a_times_token_equality_to_the_logits():
-    """W_Q = W_K = 0: attention is softmax_j(a · 1[x_i = x_j]) (uniform for CLS), so the
-    head's output is that pattern applied to z W_V W_O."""
-    a, E, H = 1.7, 2, 2
+def test_nonzero_a_adds_a_times_zzt_to_the_logits():
+    """W_Q = W_K = 0: attention is softmax_j(a · z_i · z_j), so the head's output is that
+    pattern applied to z W_V W_O."""
+    a, E, H = 0.3, 2, 2
     p = {"W_Q": torch.zeros(E, H, WIDTH, WIDTH // H), "W_K": torch.zeros(E, H, WIDTH, WIDTH // H),
          "W_V": torch.randn(E, H, WIDTH, WIDTH // H), "W_O": torch.randn(E, H, WIDTH // H, WIDTH),
          "a": torch.full((E, H), a), "b": torch.zeros(E, H)}
-    onehot = torch.stack([_inputs(0), _inputs(1)]).view(E, B, S, V)
-    z, same = torch.randn(E, B, S + 1, WIDTH), token_equality(onehot)
-    pattern = (a * same).softmax(-1)  # (E, B, T, T), the same for both heads
+    z = torch.randn(E, B, S + 1, WIDTH)
+    pattern = (a * z @ z.transpose(-1, -2)).softmax(-1)  # (E, B, T, T), the same for both heads
     expected = sum(pattern @ z @ p["W_V"][:, h, None] @ p["W_O"][:, h, None] for h in range(H))
-    torch.testing.assert_close(_attention(z, p, same, torch.zeros_like(z)), expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(_attention(z, p, identity=True), expected, rtol=1e-4, atol=1e-5)
 
 
-def test_a_reaches_the_output_through_earlier_layers_only():
-    """CLS's row of XXᵀ is 0 and only CLS is read out: a in the last layer changes nothing."""
+def test_a_of_every_layer_reaches_the_output():
+    """The logits' a · z zᵀ includes CLS's row (z is the normed stream), so even the last
+    layer's a changes the CLS readout."""
     x = _inputs()
-    net = _build(0, depth=2, identity=True)
-    before = net(x)
-    with torch.no_grad():
-        net.layers[1]["a"].fill_(3.0)
-    assert torch.equal(net(x), before)
-    with torch.no_grad():
-        net.layers[0]["a"].fill_(3.0)
-    assert not torch.allclose(net(x), before, rtol=1e-3, atol=1e-4)
+    for layer in (0, 1):
+        net = _build(0, depth=2, identity=True)
+        before = net(x)
+        with torch.no_grad():
+            net.layers[layer]["a"].fill_(0.5)
+        assert not torch.allclose(net(x), before, rtol=1e-3, atol=1e-4)
 
 
-def test_nonzero_b_adds_attention_weighted_token_embeddings():
-    """b = β with W_V = 0: the head's output is β · A P, P = [0; X W_E] (no positions)."""
+def test_nonzero_b_adds_attention_weighted_normed_stream():
+    """b = β with W_V = 0: the head adds β · A z, z = LN_attn(h) the layer's normed input."""
     beta = 0.9
     net = _build(1, depth=1, n_heads=2, identity=True)
     with torch.no_grad():
@@ -87,7 +80,7 @@ def test_nonzero_b_adds_attention_weighted_token_embeddings():
     z = ln(h, (WIDTH,)) * p["ln_attn_gain"] + p["ln_attn_bias"]
     q, k = z @ p["W_Q"][0], z @ p["W_K"][0]
     pattern = (q @ k.T / (WIDTH // 2) ** 0.5).softmax(-1)  # head 0's (a = 0)
-    h = h + beta * pattern @ torch.cat([torch.zeros(1, WIDTH), emb])
+    h = h + beta * pattern @ z
     expected = (ln(h[0], (WIDTH,)) * net.ln_out_gain + net.ln_out_bias) @ net.W_U.T
     torch.testing.assert_close(net(x)[0], expected, rtol=1e-4, atol=1e-5)  # two kernels, float32
 
@@ -130,9 +123,8 @@ def test_parameter_names_shapes_and_initialisation():
 def test_gradients_reach_the_identity_scalars():
     net = _build(2, depth=2, identity=True)
     net(_inputs()).square().sum().backward()
-    assert net.layers[0]["a"].grad.abs().sum() > 0  # the last layer's a is dead (see above)
     for l in range(2):
-        assert net.layers[l]["b"].grad.abs().sum() > 0
+        assert net.layers[l]["a"].grad.abs().sum() > 0 and net.layers[l]["b"].grad.abs().sum() > 0
 
 
 def test_permuting_symbols_with_the_embedding_rows_changes_nothing():

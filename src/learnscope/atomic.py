@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 from pathlib import Path
 from typing import Callable
@@ -114,5 +115,10 @@ def read_netcdf(path: str | os.PathLike) -> xr.Dataset:
             return ds.load()
     except Exception as e:  # noqa: BLE001 - any decoding failure means a damaged or foreign file
         cause = e.strerror if isinstance(e, OSError) and e.strerror else e  # not netCDF's in-memory name
-        raise StoreError(f"{path}: not a readable netCDF4 file ({type(e).__name__}: {cause}); "
-                         "delete it and rerun `make run`") from None
+        error = StoreError(f"{path}: not a readable netCDF4 file ({type(e).__name__}: {cause}); "
+                           "delete it and rerun `make run`")
+    # A failed open leaves xarray's file manager in a reference cycle (through the traceback).
+    # Collected later, inside another read that holds netCDF's (non-reentrant) lock, its close()
+    # waits for that lock forever: collect it now, outside the lock.
+    gc.collect()
+    raise error from None

@@ -69,9 +69,20 @@ def _gdln(m, d: int, c: int, w: int) -> tuple[int, int, tuple]:
     return items * w + layers * w * w + c * w, items + (layers + 1) * w + c, ("shared_layers", layers)
 
 
+def _mlp_xxt(m, d: int, c: int, w: int) -> tuple[int, int, tuple]:
+    return _mlp(m, m.n_features(d), c, w)
+
+
+def _seq_transformer(m, d: int, c: int, w: int) -> tuple[int, int, tuple]:
+    vocab, positions, hidden = d // m.seq_len, m.seq_len + 1, 4 * w  # 4: seq_transformer.MLP_RATIO
+    layer = 4 * w * w + 2 * hidden * w + hidden + 5 * w + 2 * m.n_heads * int(m.identity)  # a, b per head
+    params = (vocab + positions + 1) * w + m.depth * layer + 2 * w + c * w
+    return params, positions * m.depth * (8 * w + hidden + 2 * m.n_heads * positions) + c, ("depth", m.depth)
+
+
 # Model name -> (n_params, hidden values per example, (its size key, a value ~2 when typical)).
 MODEL_SIZES: dict[str, Callable] = {"mlp": _mlp, "embed_mlp": _embed_mlp, "transformer": _transformer,
-                                    "gdln": _gdln}
+                                    "gdln": _gdln, "mlp_xxt": _mlp_xxt, "seq_transformer": _seq_transformer}
 
 
 @dataclasses.dataclass

@@ -15,9 +15,11 @@ CURVE_COLUMNS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
 def weight_var(torch_name: str) -> tuple[str, callable]:
-    """``layers.0.weight`` -> (``l0_weight``, dims (l0_out, l0_in)); other names stay generic."""
+    """``layers.0.weight`` -> (``l0_weight``, dims (l0_out, l0_in)) (an MLP layer's weight and
+    bias share its dims); other names stay generic: ``layers.0.W_Q`` -> (``layers_0_W_Q``,
+    dims (layers_0_W_Q_d0, ...)), one set of dims per tensor."""
     parts = torch_name.split(".")
-    if len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit():
+    if len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[2] in ("weight", "bias"):
         prefix = f"l{parts[1]}"
         return f"{prefix}_{parts[2]}", lambda ndim: (f"{prefix}_out", f"{prefix}_in")[:ndim]
     var = torch_name.replace(".", "_")

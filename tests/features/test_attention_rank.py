@@ -16,6 +16,7 @@ import torch
 
 from learnscope.features.attention_rank import ATTENTION_RANK_MEASURE, head_products, rank_measures
 from learnscope.models.seq_transformer import SeqTransformerConfig
+from learnscope.models.mlp import MLPConfig
 
 V, S, WIDTH, HEADS, DEPTH = 5, 3, 8, 2, 2
 D_HEAD = WIDTH // HEADS
@@ -119,4 +120,4 @@ def test_measure_variables_carry_the_schema_dims():
 
 def test_applies_to_seq_transformer_runs_only():
     assert ATTENTION_RANK_MEASURE.applies(SimpleNamespace(model=SeqTransformerConfig(seq_len=S)))
-    assert not ATTENTION_RANK_MEASURE.applies(SimpleNamespace(model=object()))
+    assert not ATTENTION_RANK_MEASURE.applies(SimpleNamespace(model=MLPConfig()))

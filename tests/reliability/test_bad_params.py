@@ -267,11 +267,17 @@ def test_the_parameter_counts_are_exact():
     from learnscope.models.embed import EmbedMLPConfig
     from learnscope.models.gdln import GatedDLNConfig
     from learnscope.models.mlp import MLPConfig
+    from learnscope.models.mlp_xxt import MLPXXTConfig
+    from learnscope.models.seq_transformer import SeqTransformerConfig
     from learnscope.models.transformer import TransformerConfig
     nets = {"mlp": [(MLPConfig(depth=3), 20, 1, 64), (MLPConfig(bias=False, activation="quadratic"), 46, 23, 128)],
             "embed_mlp": [(EmbedMLPConfig(embed_dim=16), 46, 23, 32)],
             "transformer": [(TransformerConfig(d_model=32, n_heads=4), 46, 23, 64)],
-            "gdln": [(GatedDLNConfig(pathways=7, shared_layers=2), 4 + 2 * 7, 7 * 7, 64)]}
+            "gdln": [(GatedDLNConfig(pathways=7, shared_layers=2), 4 + 2 * 7, 7 * 7, 64)],
+            "mlp_xxt": [(MLPXXTConfig(seq_len=3), 3 * 12, 1, 32),
+                        (MLPXXTConfig(seq_len=4, equalities_only=True), 4 * 5, 1, 16)],
+            "seq_transformer": [(SeqTransformerConfig(seq_len=3), 3 * 12, 1, 32),
+                                (SeqTransformerConfig(seq_len=2, depth=3, n_heads=4, identity=True), 2 * 9, 9, 16)]}
     assert set(nets) == set(limits.MODEL_SIZES) == set(MODELS)
     for name, cases in nets.items():
         for cfg, d, c, w in cases:

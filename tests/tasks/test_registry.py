@@ -13,8 +13,10 @@ from learnscope.tasks.algebra import GroupComposition, ModularAddition
 from learnscope.tasks.boolean import MultiIndex, SparseParity
 from learnscope.tasks.digits import Digits
 from learnscope.tasks.routing import Routing
+from learnscope.tasks.templates import TemplateCopy, Templates
 
-SIMPLE_TYPES = {int, float, str, bool, tuple[int, ...], tuple[tuple[int, ...], ...], tuple[float, ...]}
+SIMPLE_TYPES = {int, float, str, bool, tuple[int, ...], tuple[tuple[int, ...], ...], tuple[float, ...],
+                dict[str, float]}
 EXAMPLES = {
     "sparse_parity": SparseParity(n_train=8, n_test=4, n_bits=6, k=2),
     "multi_index": MultiIndex(n_train=8, n_test=4, n_bits=4, monomials=((0,), (0, 1))),
@@ -22,6 +24,8 @@ EXAMPLES = {
     "modular_addition": ModularAddition(p=3, train_fraction=0.9),  # 8 of the 9 pairs
     "group_composition": GroupComposition(group="cyclic:3", train_fraction=0.9),
     "routing": Routing(pathways=2, offsets=(0,), levels=(6.0, 4.0, 3.0)),  # 2 trained pairs x 4 items
+    "templates": Templates(n_train=8, n_test=4, n_symbols=3, n_test_symbols=2, template_set="aba_abb"),
+    "template_copy": TemplateCopy(n_train=8, n_test=4, n_symbols=3, n_test_symbols=2, templates={"ABA": 0.0, "ABB": 0.0}),
 }
 
 
@@ -35,7 +39,8 @@ def test_unknown_name_lists_the_known_ones_sorted():
     with pytest.raises(ConfigError) as info:
         get_task_class("parityy", "params.yaml: parity.tasks.foo")
     assert str(info.value) == (
-        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, group_composition, modular_addition, multi_index, routing, sparse_parity"
+        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, group_composition, modular_addition, multi_index, routing, sparse_parity, "
+        "template_copy, templates"
     )
 
 

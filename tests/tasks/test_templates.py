@@ -1,4 +1,5 @@
-"""Template tasks: known answers, disjoint alphabets, distinct symbols, determinism, validation."""
+"""Template tasks: known answers, disjoint alphabets, distinct symbols, determinism, validation;
+next-token copying (``TemplateCopy``): the label is the input's symbol at the copied position."""
 
 import re
 
@@ -8,7 +9,8 @@ import torch
 
 from learnscope.config import build
 from learnscope.errors import ConfigError
-from learnscope.tasks.templates import Templates, canonical, distinct_symbols, majority_templates
+from learnscope.tasks.base import Task
+from learnscope.tasks.templates import TemplateCopy, Templates, canonical, distinct_symbols, majority_templates
 
 PATH = "params.yaml: attention.tasks.t"
 
@@ -204,3 +206,45 @@ def test_params_yaml_mapping_builds_the_task_and_names_a_bad_label():
 def test_describe():
     assert task().describe() == ("templates ABA → +1, ABB → -1 over 8 training symbols and 6 unseen test "
                                  "symbols, one-hot per position (3 × 14)")
+
+
+def copy_task(**fields) -> TemplateCopy:
+    return TemplateCopy(**({"n_train": 400, "n_test": 300, "n_symbols": 8, "n_test_symbols": 6,
+                            "template_set": "aba_abb"} | fields))
+
+
+@pytest.mark.parametrize("fields", [{"template_set": "aba_abb"}, {"template_set": "aabb_abab"},
+                                    custom({"ABCA": 0.0, "ABCB": 0.0, "ABCC": 0.0})])
+def test_copy_labels_are_the_last_token_which_appears_in_the_input(fields):
+    t = copy_task(**fields)
+    t.check(PATH)
+    data = t.make_dataset()
+    assert t.kind == "multiclass" and t.n_outputs == t.vocab and t.seq_len == len(t.labelled_templates[0][0]) - 1
+    for split, low, high in (("train", 0, t.n_symbols), ("test", t.n_symbols, t.vocab)):
+        x, y = data[f"x_{split}"], data[f"y_{split}"]
+        seqs = sequences(t, x)
+        assert y.dtype == np.int64 and ((y >= low) & (y < high)).all()  # unseen classes in the test set
+        assert all(label in row for label, row in zip(y, seqs))
+
+
+def test_copy_aba_abb_copies_position_0_for_aba_and_1_for_abb():
+    t = copy_task()
+    x, y = t.draw(500, 0, t.n_symbols, torch.Generator().manual_seed(3))
+    seqs = sequences(t, x.numpy())
+    assert (seqs[:, 0] != seqs[:, 1]).all()  # A ≠ B
+    copies_first = y.numpy() == seqs[:, 0]
+    assert 0.4 < copies_first.mean() < 0.6  # ABA and ABB equally often
+    assert (copies_first | (y.numpy() == seqs[:, 1])).all()
+
+
+def test_copy_refuses_a_template_whose_last_token_is_new():
+    with pytest.raises(ConfigError, match=r"attention\.tasks\.t\.template_set has template AB"):
+        copy_task(template_set="same_different").check(PATH)
+    with pytest.raises(ConfigError, match=r"attention\.tasks\.t\.templates\.ABC"):
+        copy_task(**custom({"ABA": 0.0, "ABC": 0.0})).check(PATH)
+
+
+def test_copy_builds_from_params_by_family_name():
+    t = build(Task, {"family": "template_copy", "n_symbols": 5, "n_test_symbols": 3, "template_set": "aba_abb",
+                     "n_train": 10, "n_test": 10}, "attention.task")
+    assert isinstance(t, TemplateCopy) and "next-token copying" in t.describe()

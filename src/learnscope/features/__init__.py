@@ -11,4 +11,5 @@ MEASURES = Registry("measure", "", {
     "fourier": "learnscope.features.fourier:FOURIER_MEASURE",
     "group": "learnscope.features.algebra:GROUP_MEASURE",
     "gdln": "learnscope.features.gdln:GDLN_MEASURE",
+    "attention_rank": "learnscope.features.attention_rank:ATTENTION_RANK_MEASURE",
 })

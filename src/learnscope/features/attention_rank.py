@@ -2,7 +2,8 @@
 
 Boix-Adsera, Littwin, Abbe, Bengio, Susskind, "Transformers learn through gradual rank
 increase" (NeurIPS 2023): trained from small init, the change Δ = M_t − M_0 of each head's
-products grows in rank one step at a time. Per layer l and head h of a
+products grows in rank one step at a time. Per transformer layer l (features.nc dim ``block``:
+its dim ``layer`` indexes the weight matrices of the generic measures) and head h of a
 ``learnscope.models.seq_transformer`` network, with its W_Q[h], W_K[h], W_V[h] (d, d_head)
 and W_O[h] (d_head, d), the products are the d×d maps
 
@@ -22,7 +23,7 @@ import torch
 
 from learnscope.features.measure import Measure
 from learnscope.features.spectra import batched_singular_values, stable_ranks_from_singular_values
-from learnscope.models.seq_transformer import SeqTransformerConfig
+from learnscope.models import MODELS
 
 PRODUCTS = ("QK", "VO")  # the product axis: M_QK = W_Q W_Kᵀ, M_VO = W_V W_O
 
@@ -80,12 +81,13 @@ class AttentionRankMeasure(Measure):
     """Measure ``attention_rank``: this module's docstring, for seq_transformer runs."""
 
     name = "attention_rank"
-    schema = {"attn_stable_rank": ("step", "layer", "head", "product"),
-              "attn_sv": ("step", "layer", "head", "product", "sv"),
-              "identity_a": ("step", "layer", "head"), "identity_b": ("step", "layer", "head")}
+    schema = {"attn_stable_rank": ("step", "block", "head", "product"),
+              "attn_sv": ("step", "block", "head", "product", "sv"),
+              "identity_a": ("step", "block", "head"), "identity_b": ("step", "block", "head")}
 
     def applies(self, spec) -> bool:
-        return isinstance(spec.model, SeqTransformerConfig)
+        """seq_transformer runs (by registered name: the other runs' jobs never import it)."""
+        return MODELS.name_of(spec.model) == "seq_transformer"
 
     def per_run(self, spec, states, rows):
         return rank_measures(states)

@@ -11,4 +11,6 @@ MODELS = Registry("model", "name", {
     "embed_mlp": "learnscope.models.embed:EmbedMLPConfig",
     "transformer": "learnscope.models.transformer:TransformerConfig",
     "gdln": "learnscope.models.gdln:GatedDLNConfig",
+    "mlp_xxt": "learnscope.models.mlp_xxt:MLPXXTConfig",
+    "seq_transformer": "learnscope.models.seq_transformer:SeqTransformerConfig",
 })

@@ -10,25 +10,23 @@ token at position 0, then the tokens) and LN(z) = gain ⊙ layernorm(z) + bias:
     h_0      = [W_cls; X W_E] + W_pos                                   (B, T, d)
     per layer l:
       z      = LN_attn(h)
-      A_k    = softmax_j((z W_Q[k])(z W_K[k])ᵀ / sqrt(d_head) + a[k] · S)  head k, (B, T, T)
-      h      = h + Σ_k A_k (z W_V[k]) W_O[k] + Σ_k b[k] · A_k P
+      A_k    = softmax_j((z W_Q[k])(z W_K[k])ᵀ / sqrt(d_head) + a[k] · z zᵀ)  head k, (B, T, T)
+      h      = h + Σ_k A_k (z W_V[k]) W_O[k] + Σ_k b[k] · A_k z
       h      = h + W_out act(W_in LN_mlp(h) + b_in) + b_out             MLP of 4·d hidden units
     out      = W_U LN_out(h[CLS])                                        (B, n_outputs)
 
 Identity scalars (``identity: true``; a, b (H,) per layer, both initialised at 0). The
 paper's head smax(Z W_Q W_Kᵀ Zᵀ) Z W_V W_Oᵀ becomes, with W_K W_Qᵀ + aI and W_V W_Oᵀ + bI,
-a · Z Zᵀ added to the logits and b · smax(·) Z added to the output, Z the tokens' embedding
-(the paper's Sec. 3). Here the token content is taken exactly, at every layer: the Gram
-term is S = X̃ X̃ᵀ = 1[x_i = x_j] of the one-hot tokens X̃ = [0; X] (the CLS row and column
-are 0), and the value term is A_k P with P = [0; X W_E] (B, T, d), the tokens' embeddings
-without positions (CLS row 0), so the head's extra output lives in model space. At
-a = b = 0 both terms add exact zeros: the function is that of the network without them.
-Only the CLS row is read out and its row of S is 0, so the last layer's ``a`` never affects
-the output (its gradient is 0) and ``a`` acts through layers 0 … depth − 2 only: with
-identity scalars, depth ≥ 2 is needed for a to matter.
+a · Z Zᵀ added to the logits and b · smax(·) Z added to the output (the paper's Sec. 3),
+where Z is the head's input: here z = LN_attn(h), the layer-normed residual stream at every
+position (CLS included), as in the authors' code (experiments/models.py of
+eboix/relational-reasoning). The a-term is not divided by sqrt(d_head), as there. At a = b = 0
+both terms add exact zeros: the function is that of the network without them.
 
-Worked example, V = 3, seq_len = 3, x = [1,0,0, 0,1,0, 1,0,0] is the sequence (0, 1, 0)
-(template ABA); S has ones at (i, j) ∈ {1, 3}² and (2, 2), zeros elsewhere (CLS = 0).
+Worked example of the mechanism: with W_Q = W_K = 0 the logits are a · z_i · z_j. On (s, t, s)
+(template ABA) z_1 and z_3 share the token embedding of s and differ only by their positions,
+so where the token embeddings dominate, a > 0 makes positions 1 and 3 attend to each other
+more than to position 2, whatever the symbols s and t are.
 """
 
 from __future__ import annotations
@@ -171,25 +169,15 @@ class EnsembleSeqTransformer(Ensemble, _Parameters):
         return {name: name for name, _ in self.named_parameters()}
 
 
-def token_equality(onehot: torch.Tensor) -> torch.Tensor:
-    """S = X̃ X̃ᵀ (E, B, T, T) = 1[x_i = x_j] of one-hot tokens (E, B, seq_len, V), exact,
-    with X̃ = [0; X]: the CLS position (0) has a zero row and column."""
-    padded = torch.cat([onehot.new_zeros(*onehot.shape[:2], 1, onehot.shape[-1]), onehot], 2)
-    return torch.matmul(padded, padded.transpose(-1, -2))
-
-
 def _layer_norm(h: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """LayerNorm over the last axis of h (E, ..., d) with per-member gain, bias (E, d)."""
     shape = (gain.shape[0],) + (1,) * (h.dim() - 2) + (gain.shape[1],)
     return F.layer_norm(h, h.shape[-1:]) * gain.view(shape) + bias.view(shape)
 
 
-def _attention(z: torch.Tensor, p: dict[str, torch.Tensor], same: torch.Tensor | None,
-               tokens: torch.Tensor) -> torch.Tensor:
-    """Σ_k A_k (z W_V[k]) W_O[k] (+ Σ_k b[k] A_k P): (E, B, T, d) from z (E, B, T, d).
-
-    ``same``: (E, B, T, T) token equality 1[x_i = x_j] (None without identity scalars);
-    ``tokens``: P (E, B, T, d), the tokens' embeddings without positions, CLS row 0."""
+def _attention(z: torch.Tensor, p: dict[str, torch.Tensor], identity: bool) -> torch.Tensor:
+    """Σ_k A_k (z W_V[k]) W_O[k] (+ Σ_k b[k] A_k z with ``identity``): (E, B, T, d) from the
+    layer-normed stream z (E, B, T, d); with ``identity`` the logits get a[k] · z zᵀ."""
     E, B, T, d = z.shape
     H, d_head = p["W_Q"].shape[1], p["W_Q"].shape[3]
     zf = z.reshape(E, B * T, d)
@@ -199,13 +187,13 @@ def _attention(z: torch.Tensor, p: dict[str, torch.Tensor], same: torch.Tensor |
 
     q, k, v = heads(p["W_Q"]), heads(p["W_K"]), heads(p["W_V"])
     logits = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d_head)  # (E, B, H, T, T)
-    if same is not None:  # the paper's W_K W_Qᵀ + aI
-        logits = logits + p["a"].view(E, 1, H, 1, 1) * same.unsqueeze(2)
+    if identity:  # the paper's W_K W_Qᵀ + aI
+        logits = logits + p["a"].view(E, 1, H, 1, 1) * torch.matmul(z, z.transpose(-1, -2)).unsqueeze(2)
     pattern = logits.softmax(-1)
     mixed = torch.matmul(pattern, v).transpose(2, 3).reshape(E, B * T, H * d_head)  # "e b h t k -> e (b t) (h k)"
     out = torch.bmm(mixed, p["W_O"].flatten(1, 2)).view(E, B, T, d)
-    if same is not None:  # the paper's W_V W_Oᵀ + bI
-        out = out + torch.matmul((p["b"].view(E, 1, H, 1, 1) * pattern).sum(2), tokens)
+    if identity:  # the paper's W_V W_Oᵀ + bI
+        out = out + torch.matmul((p["b"].view(E, 1, H, 1, 1) * pattern).sum(2), z)
     return out
 
 
@@ -218,13 +206,11 @@ def seq_logits(x: torch.Tensor, params: dict[str, torch.Tensor], config: SeqTran
     B, S = x.shape[1], config.seq_len
     onehot = x.reshape(E, B, S, V)
     emb = torch.bmm(onehot.reshape(E, B * S, V), W_E).view(E, B, S, d)
-    tokens = torch.cat([emb.new_zeros(E, B, 1, d), emb], 2)  # P: CLS row 0, (E, B, T, d)
     h = torch.cat([params["W_cls"].view(E, 1, 1, d).expand(E, B, 1, d), emb], 2) + params["W_pos"].unsqueeze(1)
-    same = token_equality(onehot) if config.identity else None
     act = ACTIVATIONS[config.activation]
     for l in range(config.depth):
         p = {name.split(".", 2)[2]: t for name, t in params.items() if name.startswith(f"layers.{l}.")}
-        h = h + _attention(_layer_norm(h, p["ln_attn_gain"], p["ln_attn_bias"]), p, same, tokens)
+        h = h + _attention(_layer_norm(h, p["ln_attn_gain"], p["ln_attn_bias"]), p, config.identity)
         z = _layer_norm(h, p["ln_mlp_gain"], p["ln_mlp_bias"]).reshape(E, B * (S + 1), d)
         hidden = act(torch.baddbmm(p["b_in"].unsqueeze(1), z, p["W_in"].mT))
         h = h + torch.baddbmm(p["b_out"].unsqueeze(1), hidden, p["W_out"].mT).view(E, B, S + 1, d)

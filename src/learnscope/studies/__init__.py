@@ -11,4 +11,5 @@ STUDIES = Registry("study", "", {
     "leap": "learnscope.studies.leap:STUDY",
     "algebra": "learnscope.studies.algebra:STUDY",
     "gdln": "learnscope.studies.gdln:STUDY",
+    "attention": "learnscope.studies.attention:STUDY",
 })

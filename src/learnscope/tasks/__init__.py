@@ -16,6 +16,8 @@ TASKS = Registry("task family", "family", {
     "modular_addition": "learnscope.tasks.algebra:ModularAddition",
     "group_composition": "learnscope.tasks.algebra:GroupComposition",
     "routing": "learnscope.tasks.routing:Routing",
+    "templates": "learnscope.tasks.templates:Templates",
+    "template_copy": "learnscope.tasks.templates:TemplateCopy",
 })
 
 

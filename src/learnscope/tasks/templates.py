@@ -208,3 +208,56 @@ class Templates(Task):
         x_test, y_test = self.draw(self.n_test, self.n_symbols, self.n_test_symbols, generator)
         return {"x_train": x_train.numpy(), "y_train": y_train.numpy(), "x_test": x_test.numpy(),
                 "y_test": y_test.numpy(), "support": self.support_mask()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TemplateCopy(Templates):
+    """Next-token copying (the second task kind of Boix-Adsera et al., ICLR 2024): the input
+    is a template's sequence without its last token, the label is that last token, a symbol
+    that already appears in the input, so predicting it means copying it.
+
+    Example (``template_set: aba_abb``, n_symbols = 3, n_test_symbols = 2, V = 5): ABA with
+    A → 2, B → 0 gives the input (2, 0), x = [0,0,1,0,0 | 1,0,0,0,0], and the label 2
+    (copy position 0); ABB with A → 1, B → 2 gives (1, 2) and the label 2 (copy position 1).
+
+    Labels are class indices over the whole vocabulary V (kind ``multiclass``, V outputs), so
+    test labels are unseen symbols: the classes a network must output were never targets in
+    training. The templates' ±1 labels are not used. Every template must end with a wildcard
+    that appears before it (``same_different``'s AB does not: its B is new).
+    """
+
+    @property
+    def kind(self) -> str:
+        return "multiclass"
+
+    @property
+    def seq_len(self) -> int:
+        """The input's positions: the templates' length minus the token to predict."""
+        return len(self.labelled_templates[0][0]) - 1
+
+    @property
+    def n_outputs(self) -> int:
+        return self.vocab
+
+    def check(self, path: str) -> None:
+        super().check(path)
+        for template, _ in self.labelled_templates:
+            where = f"{path}.template_set" if self.template_set else f"{path}.templates.{template}"
+            require(len(template) >= 2 and template[-1] in template[:-1], where,
+                    f"has template {template}, whose last wildcard does not appear before it: next-token "
+                    "copying needs the token to predict in the input")
+
+    def describe(self) -> str:
+        templates = ", ".join(t for t, _ in self.labelled_templates)
+        return (f"next-token copying: templates {templates} without their last token, which is the label, over "
+                f"{self.n_symbols} training symbols and {self.n_test_symbols} unseen test symbols "
+                f"({self.seq_len} × {self.vocab} one-hots, {self.vocab} classes)")
+
+    def draw(self, n: int, offset: int, n_alphabet: int,
+             generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """n samples over symbols [offset, offset + n_alphabet); x float32 (n, seq_len·V), y int64 (n,)."""
+        which = torch.randint(len(self.labelled_templates), (n,), generator=generator)  # templates uniform
+        slots = torch.tensor([canonical(t) for t, _ in self.labelled_templates])  # (T, seq_len + 1)
+        symbols = offset + distinct_symbols(n, int(slots.max()) + 1, n_alphabet, generator)
+        sequences = symbols.gather(1, slots[which])  # (n, seq_len + 1)
+        return self.encode(sequences[:, :-1]), sequences[:, -1]

@@ -23,8 +23,8 @@ switch-on times converge as α → 0, and the loss approaches a staircase.
 Stages: ``find_stages`` runs the leap study's drop detector (``features.plateaus``) on the
 linear axis of τ = t·lr / log(1/α); ``entries_per_stage`` says which diagonal entries switched
 on in each. With a teacher a* = (1.5, 1, 0.5), b* = (4, 2, 1) (d = 3), N = 32, T = 6, lr = 0.03, α = 1e-4 gives
-three stages, the k-th switching on a_k and b_k together (τ ≈ 1.0, 1.9, 2.6); at α = 0.5 they
-merge into one.
+three stages, the k-th switching on a_k and b_k together (near τ ≈ 1, 2 and 3); at α = 0.5
+they merge into one.
 """
 
 from __future__ import annotations
