@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import torch
 
 from learnscope import bench
+from learnscope.bench_similarity import SimilarityBenchSizes, pairwise_loop, representations
 from learnscope.features.agop import agop
+from learnscope.similarity import distance_matrices
 
 TINY = bench.BenchSizes(n_runs=2, d=8, width=16, batch_size=8, steps=20, n_train=64, n_test=32, gemm_n=64,
                         agop_d=6, agop_width=16, agop_n=40, agop_n_loop=10, repeats=1, snapshot_repeats=1,
-                        gdln_steps=2)
+                        gdln_steps=2, similarity=SimilarityBenchSizes(n_reps=3, n_samples=20, n_features=4, n_lams=2))
 
 
 def test_run_benchmarks_json_has_every_key(tmp_path, monkeypatch):
@@ -62,3 +65,12 @@ def test_gdln_pair_loop_trains_the_same_networks_as_the_ensemble():
         for name, value in net.state_dict().items():
             # Training carries float32 rounding differences (loop vs bmm) along: relative 1e-4.
             torch.testing.assert_close(value, final[name], rtol=1e-4, atol=1e-4 * float(final[name].abs().max()))
+
+
+def test_similarity_baseline_computes_the_same_matrices():
+    """The pairwise loop and the batched matrices agree, so the ratio compares equal work."""
+    sizes = SimilarityBenchSizes(n_reps=4, n_samples=30, n_features=5, n_lams=3)
+    reps, lams = representations(sizes), np.geomspace(1e-3, 10.0, sizes.n_lams)
+    loop, batched = pairwise_loop(reps, lams), distance_matrices(reps, lams)
+    for name in loop:
+        np.testing.assert_allclose(loop[name], batched[name], rtol=1e-10, atol=1e-12)
