@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from learnscope.studies.arrays import pad
 from learnscope.studies.attention import toy as diag_toy
 from learnscope.studies.attention.config import AttentionStudyConfig, ToyConfig
 
@@ -41,13 +42,6 @@ def reach_n(ns: np.ndarray, loss: np.ndarray, threshold: float) -> float:
     """The smallest n (ascending ``ns``) whose ``loss`` (last axis along ns) is below ``threshold``; NaN if none."""
     hit = np.flatnonzero(np.isfinite(loss) & (loss < threshold))
     return float(ns[hit[0]]) if hit.size else np.nan
-
-
-def _pad(values, shape, fill=np.nan, dtype=np.float64) -> np.ndarray:
-    out = np.full(shape, fill, dtype=dtype)
-    values = np.asarray(values)
-    out[tuple(slice(0, n) for n in values.shape)] = values
-    return out
 
 
 def _runs_table(cfg: AttentionStudyConfig, runs: dict) -> dict:
@@ -69,14 +63,14 @@ def _runs_table(cfg: AttentionStudyConfig, runs: dict) -> dict:
     for (name, n, seed), r in runs.items():
         i, j, k = models.index(name), ns.index(n), seeds.index(seed)
         curves, features = r["curves"], r["features"]
-        out["train_loss"][i, j, k] = _pad(curves["train_loss"].values, (n_eval,))
-        out["test_loss"][i, j, k] = _pad(curves["test_loss"].values, (n_eval,))
-        out["eval_step"][i] = _pad(curves["step"].values, (n_eval,), -1, np.int64)
-        out["snapshot_step"][i] = _pad(features["step"].values, (n_snap,), -1, np.int64)
+        out["train_loss"][i, j, k] = pad(curves["train_loss"].values, (n_eval,))
+        out["test_loss"][i, j, k] = pad(curves["test_loss"].values, (n_eval,))
+        out["eval_step"][i] = pad(curves["step"].values, (n_eval,), -1, np.int64)
+        out["snapshot_step"][i] = pad(features["step"].values, (n_snap,), -1, np.int64)
         if "attn_stable_rank" in features:
-            out["stable_rank"][i, j, k] = _pad(features["attn_stable_rank"].values, (n_snap, n_layer, n_head, 2))
+            out["stable_rank"][i, j, k] = pad(features["attn_stable_rank"].values, (n_snap, n_layer, n_head, 2))
             for leaf in ("a", "b"):
-                out[f"identity_{leaf}"][i, j, k] = _pad(features[f"identity_{leaf}"].values, (n_snap, n_layer, n_head))
+                out[f"identity_{leaf}"][i, j, k] = pad(features[f"identity_{leaf}"].values, (n_snap, n_layer, n_head))
     for split in ("train", "test"):
         out[f"final_{split}_loss"] = np.apply_along_axis(_last_finite, -1, out[f"{split}_loss"])
     return out

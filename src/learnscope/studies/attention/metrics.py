@@ -86,11 +86,11 @@ def metrics(summary: xr.Dataset) -> dict:
         out["toy_stages_small_alpha"] = out["rank_increment_max"] = None
     ratio = _rank_ratio(summary)
     out["final_stable_rank_small_vs_default_init"] = _json(np.median(ratio)) if ratio.size else None
-    out["detail"] = _detail(summary, reached)
+    out["detail"] = _detail(summary, reached, ratio)
     return out
 
 
-def _detail(summary: xr.Dataset, reached: dict) -> dict:
+def _detail(summary: xr.Dataset, reached: dict, ratio: np.ndarray) -> dict:
     detail = {"loss_threshold": float(summary.attrs["loss_threshold"]), "chance_loss": _json(summary["chance_loss"]),
               "template_set": summary.attrs["template_set"], "n": [int(n) for n in summary["n"].values],
               "median_test_loss": {str(m): [_json(v) for v in summary["median_test_loss"].sel(model=m).values]
@@ -105,7 +105,6 @@ def _detail(summary: xr.Dataset, reached: dict) -> dict:
                                         "rank_increments": [int(v) for v in summary["toy_rank_increment"].values[e]
                                                             if v >= 0]}
                          for e, alpha in enumerate(summary["alpha"].values)}
-    ratio = _rank_ratio(summary)
     if ratio.size:
         detail["final_stable_rank_ratio_per_seed"] = [_json(v) for v in ratio]
     return detail

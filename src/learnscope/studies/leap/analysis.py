@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from learnscope.features.plateaus import coordinates_gained, find_drops
+from learnscope.studies.arrays import pad
 from learnscope.studies.leap.config import LeapStudyConfig
 from learnscope.studies.leap.complexity import leap, n_leaps
 
@@ -55,13 +56,6 @@ def fit_slope(d: np.ndarray, samples: np.ndarray) -> tuple[float, float]:
         return np.nan, np.nan
     slope, intercept = np.polyfit(np.log(d[ok]), np.log(samples[ok]), 1)
     return float(slope), float(intercept)
-
-
-def _pad(values: np.ndarray, shape: tuple[int, ...], fill=np.nan, dtype=np.float64) -> np.ndarray:
-    """``values`` in the corner of an array of ``shape`` filled with ``fill``."""
-    out = np.full(shape, fill, dtype=dtype)
-    out[tuple(slice(0, n) for n in values.shape)] = values
-    return out
 
 
 def _name(monomial) -> str:
@@ -124,11 +118,11 @@ def summarise(study: str, cfg: LeapStudyConfig, runs: dict[str, dict[str, xr.Dat
         out = np.full(shape + tail, fill, dtype=dtype)
         for (t, d, c, seed), v in views.items():
             idx = (targets.index(t), dims.index(d), cs.index(c), seeds.index(seed))
-            out[idx] = _pad(np.asarray(v[key]), tail, fill, dtype)
+            out[idx] = pad(np.asarray(v[key]), tail, fill, dtype)
         return out
 
     def per_group(key, size):  # samples axes are shared by the runs of a (target, d)
-        return np.stack([np.stack([_pad(views[t, d, cfg.grid(t)[0], seeds[0]][key], (size,)) for d in dims])
+        return np.stack([np.stack([pad(views[t, d, cfg.grid(t)[0], seeds[0]][key], (size,)) for d in dims])
                          for t in targets])
 
     stt = grid("samples_to_threshold")
