@@ -17,6 +17,7 @@ include: "rules/generate.smk"
 include: "rules/train.smk"
 include: "rules/features.smk"
 include: "rules/distill.smk"
+include: "rules/sources.smk"
 include: "rules/study.smk"
 include: "rules/report.smk"
 

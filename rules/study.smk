@@ -1,7 +1,8 @@
 # One rule per study (study_<name>) plus a target rule <name>, so `snakemake parity` works.
 def study_inputs(study):
+    """Its runs' artefacts, and the files its sources job made of other studies' runs."""
     return [store.run_path(name, artefact) for name in study_run_names(study)
-            for artefact in STUDIES[study].run_artefacts]
+            for artefact in STUDIES[study].run_artefacts] + source_outputs(study)
 
 
 def study_run_names(study):

@@ -68,6 +68,10 @@ TINY = {
         "toy": {"alphas": [1.0e-1, 1.0e-3], "teacher_qk": [1.0, 0.5], "teacher_vo": [2.0, 1.0], "n_seq": 8,
                 "steps": 200, "log_every": 5},
     },
+    "similarity": {
+        "sources": {"parity": ["sparse_parity"], "algebra": ["margin", "grokking"]},
+        "n_probe": 64, "snapshots": 4, "lams": [0.0, 1.0e-1, 1.0], "lam": 1.0, "n_targets": 8,
+    },
 }
 
 COPY = ["Snakefile", "rules", "scripts", "src", "profiles", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",

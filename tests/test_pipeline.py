@@ -48,7 +48,7 @@ def test_first_run_makes_every_artefact(repo: Path):
 def test_every_study_states_its_claims_and_the_report_shows_them(repo: Path):
     metrics = json.loads((repo / "results/metrics.json").read_text())
     verdicts = {"holds", "does not hold", "uninformative", "not measured"}
-    for study in ("parity", "leap", "algebra", "gdln", "attention"):
+    for study in ("parity", "leap", "algebra", "gdln", "attention", "similarity"):
         claims = metrics[study]["claims"]
         assert claims and all(c["verdict"] in verdicts and c["claim"] and c["paper"] for c in claims), study
     algebra = {c["key"]: c for c in metrics["algebra"]["claims"]}
@@ -199,6 +199,25 @@ def test_attention_study_measures_ranks_and_reports_its_keys(repo: Path):
                for f in ("summary.nc", "generalisation.png", "stable_rank.png", "toy_staircase.png"))
 
 
+def test_similarity_study_compares_other_studies_runs_and_reports_its_keys(repo: Path):
+    reps = xr.open_dataset(repo / "results/studies/similarity/representations/algebra-grokking-w16-s1.nc")
+    assert reps.attrs["space"] == "pairs_7" and reps.attrs["source_study"] == "algebra"
+    assert reps["hidden_0"].dims == ("step", "sample", "unit_0") and reps.sizes["sample"] == 49  # every pair
+    assert reps.sizes["step"] == 4 and int(reps["step"][-1]) == reps.attrs["final_step"]
+    summary = xr.open_dataset(repo / "results/studies/similarity/summary.nc")
+    assert summary["gulp"].dims == ("run_a", "run_b", "lam") and summary.sizes["run"] == 6
+    metrics = json.loads((repo / "results/metrics.json").read_text())["similarity"]
+    assert {"gulp_identity_err", "triangle_violations", "gulp_cka_spearman", "same_task_closer_frac",
+            "converges_over_training", "ridge_gap_bounded"} <= set(metrics)
+    assert metrics["triangle_violations"] == 0 and metrics["ridge_gap_bounded"] is True
+    assert metrics["gulp_identity_err"] < 1e-8
+    assert metrics["same_task_closer_frac"] is None  # each TINY space holds one task
+    with edited(repo, "studies/similarity/figures.py"):
+        assert planned_jobs(repo) == {"study_similarity": 1, "report": 1, "all": 1}
+    with edited(repo, "representations.py"):
+        assert planned_jobs(repo) == {"sources_similarity": 1, "study_similarity": 1, "report": 1, "all": 1}
+
+
 def test_a_study_figure_edit_plans_only_that_study(repo: Path):
     with edited(repo, "studies/leap/figures.py"):
         assert planned_jobs(repo) == {"study_leap": 1, "report": 1, "all": 1}
@@ -208,7 +227,8 @@ def test_a_training_loop_edit_plans_every_run_and_all_downstream(repo: Path):
     with edited(repo, "train.py"):
         jobs = planned_jobs(repo)
     expected = {"train": 12, "features": 12, "distill": 1, "study_parity": 1, "study_leap": 1, "study_algebra": 1,
-                "study_gdln": 1, "study_attention": 1, "report": 1, "all": 1}
+                "study_gdln": 1, "study_attention": 1, "sources_similarity": 1, "study_similarity": 1, "report": 1,
+                "all": 1}
     assert jobs == expected
 
 
@@ -235,7 +255,8 @@ def test_derived_code_inputs_cover_every_module_a_job_loaded(repo: Path):
         missing = files - inputs_of_log[rel]
         assert not missing, f"{rel}: the job loaded {sorted(missing)} but they are not among its code inputs"
         checked += 1
-    assert checked == 12 + 12 + 12 + 1 + 5  # generate, train, features (12 datasets and groups), distill, study
+    assert checked == 12 + 12 + 12 + 1 + 1 + 6  # generate, train, features (12 datasets and groups), distill,
+    # the similarity study's sources job, the study jobs
 
 
 def test_bad_params_fail_before_any_job_with_the_key(repo: Path):

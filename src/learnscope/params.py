@@ -75,6 +75,8 @@ def build_params(data: dict) -> Params:
     if not studies:
         raise ConfigError(f"sections define no study; give at least one of {', '.join(STUDIES)}")
     params = Params(**shared, studies=studies)
+    for name, cfg in studies.items():  # a study that reads other studies' runs checks that they exist
+        STUDIES[name].source_runs(name, cfg, params)
     check_limits(params)
     return params
 

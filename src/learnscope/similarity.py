@@ -76,14 +76,23 @@ def spectrum(X: np.ndarray) -> Spectrum:
     return Spectrum(U[:, keep], S[keep] ** 2 / X.shape[0])
 
 
-def _pair(a: Spectrum, b: Spectrum, lams: np.ndarray) -> dict[str, np.ndarray]:
-    """Every measure between two spectra: gulp (L,), cka, cca, procrustes (scalars)."""
+def _gulp_squared(a: Spectrum, b: Spectrum, lams: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """(L,) d²_λ from the spectra and M = (U_Aᵀ U_B)⊙(U_Aᵀ U_B) (module docstring)."""
+    fa, fb = a.ridge_weights(lams), b.ridge_weights(lams)  # (L, r_A), (L, r_B)
+    return (fa ** 2).sum(1) + (fb ** 2).sum(1) - 2 * np.einsum("li,ij,lj->l", fa, M, fb)
+
+
+def _check_samples(a: Spectrum, b: Spectrum) -> None:
     if a.n != b.n:
         raise ValueError(f"representations of different samples: {a.n} and {b.n} rows")
+
+
+def _pair(a: Spectrum, b: Spectrum, lams: np.ndarray) -> dict[str, np.ndarray]:
+    """Every measure between two spectra: gulp (L,), cka, cca, procrustes (scalars)."""
+    _check_samples(a, b)
     overlap = a.U.T @ b.U  # (r_A, r_B)
     M = overlap * overlap
-    fa, fb = a.ridge_weights(lams), b.ridge_weights(lams)  # (L, r_A), (L, r_B)
-    d2 = (fa ** 2).sum(1) + (fb ** 2).sum(1) - 2 * np.einsum("li,ij,lj->l", fa, M, fb)
+    d2 = _gulp_squared(a, b, lams, M)
     cka = (a.var @ M @ b.var) / (np.linalg.norm(a.var) * np.linalg.norm(b.var))
     nuclear = np.linalg.svd(np.sqrt(a.var)[:, None] * overlap * np.sqrt(b.var)[None, :], compute_uv=False).sum()
     return {"gulp": np.sqrt(np.maximum(d2, 0.0)), "cka": 1.0 - cka, "cca": 1.0 - M.sum() / min(M.shape),
@@ -120,14 +129,35 @@ def distance_matrices(representations: Sequence[np.ndarray], lams: Sequence[floa
         ``gulp`` (R, R, L) float64 (L = len(lams)), ``cka``, ``cca``, ``procrustes`` (R, R);
         symmetric with zeros on the diagonal.
     """
+    return matrices_of_spectra([spectrum(X) for X in representations], _check_lams(lams))
+
+
+def _check_lams(lams: Sequence[float]) -> np.ndarray:
     lams = np.asarray(lams, dtype=np.float64)
     if lams.ndim != 1 or (lams < 0).any():
         raise ValueError(f"lams must be a list of values >= 0; got {lams}")
-    spectra = [spectrum(X) for X in representations]
+    return lams
+
+
+def matrices_of_spectra(spectra: Sequence[Spectrum], lams: Sequence[float]) -> dict[str, np.ndarray]:
+    """``distance_matrices`` of representations already decomposed (``spectrum``)."""
+    lams = _check_lams(lams)
     R = len(spectra)
     out = {"gulp": np.zeros((R, R, len(lams)))} | {m: np.zeros((R, R)) for m in MEASURES[1:]}
     for i in range(R):
         for j in range(i + 1, R):
             for name, value in _pair(spectra[i], spectra[j], lams).items():
                 out[name][i, j] = out[name][j, i] = value
+    return out
+
+
+def gulp_to(reference: Spectrum, spectra: Sequence[Spectrum], lams: Sequence[float]) -> np.ndarray:
+    """(R, L) GULP d_λ from each of ``spectra`` to ``reference`` (e.g. every checkpoint of a
+    run to its final network), without the other measures' per-pair work."""
+    lams = _check_lams(lams)
+    out = np.zeros((len(spectra), len(lams)))
+    for i, other in enumerate(spectra):
+        _check_samples(reference, other)
+        overlap = reference.U.T @ other.U
+        out[i] = np.sqrt(np.maximum(_gulp_squared(reference, other, lams, overlap * overlap), 0.0))
     return out

@@ -57,6 +57,11 @@ def study_path(study: str, artefact: str) -> str:
     return f"{STUDIES_DIR}/{study}/{artefact}"
 
 
+def representations_path(study: str, run: str) -> str:
+    """A run's hidden layers on its probe inputs, read for ``study`` (e.g. similarity)."""
+    return f"{STUDIES_DIR}/{study}/representations/{run}.nc"
+
+
 def resume_path(run: str) -> str:
     """Training state of an unfinished run: outside every rule's outputs, deleted at the end."""
     return f"{RESUME_DIR}/{run}.nc"
@@ -97,6 +102,9 @@ SCHEMAS: dict[str, Schema] = {
                     "value": ("variant", "depth", "node", "output", "class"),
                     "fidelity": ("variant", "depth"), "accuracy": ("variant", "depth"),
                     "coords_used": ("variant", "depth", "input")}, ("run", "kind")),
+    "representations": Schema({"probe": ("sample", "input"), "hidden_0": ("step", "sample", "unit_0")},
+                              ("run", "source_study", "task_name", "task_json", "width", "seed", "space",
+                               "final_step", "probe_sha256")),
     "summary": Schema({}, ("study",)),
 }
 

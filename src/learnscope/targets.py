@@ -32,6 +32,7 @@ def all_targets(params, studies: list[str] | None = None) -> list[str]:
     specs = {name: spec for name, spec in params.runs.items() if spec.study in chosen}
     datasets = sorted({store.dataset_path(spec.study, spec.task_name) for spec in specs.values()})
     runs = [store.run_path(name, artefact) for name, spec in specs.items() for artefact in run_artefacts(spec.study)]
+    sources = [path for study in chosen for path in STUDIES[study].source_outputs(study, params.studies[study], params)]
     study_files = [path for study in chosen for path in study_outputs(study).values()]
     report = [store.METRICS_PATH, store.REPORT_INDEX, store.RUNS_INDEX] if studies is None else []
-    return [*datasets, *runs, *study_files, *report]
+    return [*datasets, *runs, *sources, *study_files, *report]

@@ -12,4 +12,5 @@ STUDIES = Registry("study", "", {
     "algebra": "learnscope.studies.algebra:STUDY",
     "gdln": "learnscope.studies.gdln:STUDY",
     "attention": "learnscope.studies.attention:STUDY",
+    "similarity": "learnscope.studies.similarity:STUDY",
 })

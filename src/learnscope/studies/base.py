@@ -13,12 +13,14 @@ from typing import Callable, ClassVar
 
 import xarray as xr
 
+from learnscope import store
 from learnscope.runspec import ComputeConfig, RunSpec
 from learnscope.studies.claims import Claim
 
 # A study's runs, loaded: coordinates (as in ``config.coords``) -> artefact stem
 # (``curves``, ``features``, ``tree``) -> that file.
 LoadedRuns = dict[tuple, dict[str, xr.Dataset]]
+ARTEFACT_KINDS = {"curves.nc": "curves", "features.nc": "features", "tree.nc": "tree"}
 
 
 class Study:
@@ -33,6 +35,10 @@ class Study:
         figures: figure file name -> function of summary.nc's dataset returning a figure.
 
     ``metrics.json`` holds ``metrics(summary)`` plus ``claims``: ``claims(summary)`` as data.
+
+    A study may analyse other studies' runs instead of (or besides) training its own: it
+    names them (``source_runs``), one job of its own reads their checkpoints into files
+    (``read_sources`` writes ``source_outputs``), and its study job reads those (``load``).
     """
 
     config_type: ClassVar[type]
@@ -43,6 +49,28 @@ class Study:
     def runs(self, study: str, cfg, compute: ComputeConfig) -> dict[tuple, RunSpec]:
         """The runs the section ``cfg`` asks for, by coordinates (``cfg.coords``)."""
         return cfg.runs(study, compute)
+
+    def source_runs(self, study: str, cfg, params) -> dict[str, RunSpec]:
+        """Runs of other studies (name -> spec) this study reads, given the whole ``params``;
+        ConfigError naming the key if the params cannot provide them. Default: none."""
+        return {}
+
+    def source_outputs(self, study: str, cfg, params) -> list[str]:
+        """The files its sources job makes from ``source_runs`` (its study job reads them)."""
+        return []
+
+    def read_sources(self, study: str, cfg, specs: list[RunSpec], checkpoints: list[str],
+                     out_paths: list[str], inputs: list[str]) -> None:
+        """The sources job: read the ``specs``' ``checkpoints`` and write ``out_paths``."""
+        raise NotImplementedError(f"study {study} reads no other study's runs")
+
+    def load(self, study: str, cfg, inputs: list[str]) -> LoadedRuns:
+        """What ``summarise`` reads: by default each run's ``run_artefacts``, by coordinates;
+        ``inputs`` are the study job's input files."""
+        specs = self.runs(study, cfg, ComputeConfig())  # names and coordinates only: compute is irrelevant
+        return {coords: {artefact.split(".")[0]: store.read(store.run_path(spec.name, artefact),
+                                                            ARTEFACT_KINDS[artefact], expect={"run": spec.name})
+                         for artefact in self.run_artefacts} for coords, spec in specs.items()}
 
     def summarise(self, study: str, cfg, runs: LoadedRuns) -> xr.Dataset:
         """The study's table (summary.nc) from its runs' files, by coordinates."""

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from learnscope import store
 from learnscope.config import to_json
-from learnscope.runspec import ComputeConfig
 from learnscope.studies import STUDIES
 from learnscope.studies.claims import claims_json
-
-KINDS = {"curves.nc": "curves", "features.nc": "features", "tree.nc": "tree"}
 
 
 def study_run(study: str, cfg, out_paths: dict[str, str], inputs: list[str]) -> None:
     """``out_paths`` maps summary.nc, metrics.json and each figure name to its path."""
     analysis = STUDIES[study]
-    specs = analysis.runs(study, cfg, ComputeConfig())  # names and coordinates only: compute is irrelevant
-    runs = {coords: {artefact.split(".")[0]: store.read(store.run_path(spec.name, artefact), KINDS[artefact],
-                                                        expect={"run": spec.name})
-                     for artefact in analysis.run_artefacts} for coords, spec in specs.items()}
-    summary = analysis.summarise(study, cfg, runs)
+    summary = analysis.summarise(study, cfg, analysis.load(study, cfg, inputs))
     store.write(summary, out_paths["summary.nc"], "summary", to_json(cfg), inputs, analysis.summary_variables(cfg))
     store.write_json({**analysis.metrics(summary), "claims": claims_json(analysis.claims(summary))},
                      out_paths["metrics.json"])
