@@ -78,8 +78,12 @@ def test_unknown_section(default_data):
 
 
 def test_a_study_section_may_be_left_out_but_not_all(default_data):
-    params = load_params(_with(default_data, lambda d: [d.pop("parity"), d.pop("algebra"), d.pop("gdln"), d.pop("attention")]))
+    params = load_params(_with(default_data, lambda d: [d.pop(k) for k in ("parity", "algebra", "gdln", "attention",
+                                                                            "similarity")]))
     assert set(params.studies) == {"leap"} and all(s.study == "leap" for s in params.runs.values())
+    # similarity reads parity's and algebra's runs: left in without them, it names the key
+    message = _error(_with(default_data, lambda d: [d.pop("parity")]), "similarity.sources.parity")
+    assert "names no study section" in message
     message = _error({"compute": {"threads": 1}}, "sections")
     assert "parity, leap, algebra, gdln, attention" in message
 
@@ -268,7 +272,7 @@ def test_check_cli_rejects_a_bad_file_with_exit_code_2(tmp_path):
 
 def test_check_cli_accepts_the_default(capsys):
     assert main(["check", str(DEFAULT)]) == 0
-    assert f"ok, {len(load_params(DEFAULT).runs)} runs in 5 studies" in capsys.readouterr().out
+    assert f"ok, {len(load_params(DEFAULT).runs)} runs in 6 studies" in capsys.readouterr().out
 
 
 def test_runs_cli_lists_every_run(capsys):

@@ -212,8 +212,8 @@ def test_similarity_study_compares_other_studies_runs_and_reports_its_keys(repo:
     assert metrics["triangle_violations"] == 0 and metrics["ridge_gap_bounded"] is True
     assert metrics["gulp_identity_err"] < 1e-8
     assert metrics["same_task_closer_frac"] is None  # each TINY space holds one task
-    with edited(repo, "studies/similarity/figures.py"):
-        assert planned_jobs(repo) == {"study_similarity": 1, "report": 1, "all": 1}
+    with edited(repo, "studies/similarity/figures.py"):  # the sources job imports the study's package too
+        assert planned_jobs(repo) == {"sources_similarity": 1, "study_similarity": 1, "report": 1, "all": 1}
     with edited(repo, "representations.py"):
         assert planned_jobs(repo) == {"sources_similarity": 1, "study_similarity": 1, "report": 1, "all": 1}
 
