@@ -16,7 +16,7 @@ for _group in PARAMS.groups:
             pictures=group_outputs(_group, "tree.png"),
         params:
             specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
-            distill=to_json(PARAMS.distill),
+            trees=to_json(PARAMS.trees),
         threads: PARAMS.compute.threads
         log:
             f"logs/distill/{_group}.log",

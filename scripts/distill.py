@@ -9,7 +9,7 @@ from learnscope.runspec import RunSpec
 
 with log_to(snakemake.log[0]):
     distill_group_run(from_json(list[RunSpec], snakemake.params.specs, "specs"),
-                      from_json(DistillConfig, snakemake.params.distill, "distill"),
+                      from_json(DistillConfig, snakemake.params.trees, "trees"),
                       dataset_path=snakemake.input.dataset,
                       checkpoints_paths=list(snakemake.input.checkpoints),
                       features_paths=list(snakemake.input.features),

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = {
     "compute": {"device": "cpu", "threads": 1},
     "features": {"agop_samples": 256},
-    "distill": {"max_depth": 2, "n_fit": 512, "n_eval": 512, "seed": 0},
+    "trees": {"max_depth": 2, "n_fit": 512, "n_eval": 512, "seed": 0},
     "parity": {
         "seeds": [0, 1], "widths": [16],
         "tasks": {"sparse_parity": {"family": "sparse_parity", "n_bits": 6, "k": 2,

@@ -74,7 +74,7 @@ def test_unknown_key(default_data):
 
 def test_unknown_section(default_data):
     message = _error(_with(default_data, lambda d: d.update(leaps={})), "leaps")
-    assert "allowed: algebra, attention, compute, distill, features, gdln, leap, parity" in message
+    assert "allowed: algebra, attention, compute, features, gdln, leap, parity, similarity, trees" in message
 
 
 def test_a_study_section_may_be_left_out_but_not_all(default_data):
@@ -153,7 +153,7 @@ def test_width_must_be_positive(default_data, width):
 
 
 def test_max_depth_at_least_one(default_data):
-    _error(_with(default_data, lambda d: d["distill"].update(max_depth=0)), "distill.max_depth")
+    _error(_with(default_data, lambda d: d["trees"].update(max_depth=0)), "trees.max_depth")
 
 
 def test_unknown_task_family_lists_the_known_ones(default_data):

@@ -1,7 +1,7 @@
 """End to end: the Snakemake + DVC pipeline in a temporary copy of the repo, tiny params.
 
 Checks what a user relies on: one command runs everything; a second run does nothing (both
-tools agree); a ``distill.max_depth`` change reruns only distill and what depends on it;
+tools agree); a ``trees.max_depth`` change reruns only distill and what depends on it;
 editing a module reruns exactly the rules that list it; files are byte-reproducible; and
 ``dvc push`` + a fresh clone + ``dvc pull`` gives identical files with nothing to do.
 """
@@ -129,7 +129,7 @@ def test_features_are_byte_reproducible(repo: Path):
 
 def test_max_depth_change_reruns_only_distill_and_downstream(repo: Path):
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["distill"]["max_depth"] = 3
+    params["trees"]["max_depth"] = 3
     write_params(repo, params)
     jobs = planned_jobs(repo)
     assert set(jobs) == {"distill", "study_parity", "report", "all"}, jobs
@@ -138,7 +138,7 @@ def test_max_depth_change_reruns_only_distill_and_downstream(repo: Path):
     after = hashes(repo)
     for path in before:
         if path.startswith("data/") or path.endswith(("checkpoints.nc", "curves.nc", "features.nc")):
-            assert after[path] == before[path], f"{path} changed though only distill.max_depth did"
+            assert after[path] == before[path], f"{path} changed though only trees.max_depth did"
     assert after["results/runs/parity-sparse_parity-w16-s0/tree.nc"] != \
         before["results/runs/parity-sparse_parity-w16-s0/tree.nc"]
     assert planned_jobs(repo) == {}

@@ -9,7 +9,7 @@ string such as ``1e-3`` where a float belongs: PyYAML reads ``1e-3`` as a string
 Every float param must be finite (``.inf`` and ``.nan`` are refused wherever a float
 belongs), every int param must fit in 64 bits (|n| < 2**63), the keys of a mapping must
 be strings, and a discriminator (``family``, ``name``) must be one name, a string. Every
-seed (a study's ``seeds``, ``data_seed``, ``distill.seed``) must be in [0, 2**32 - 1]
+seed (a study's ``seeds``, ``data_seed``, ``trees.seed``) must be in [0, 2**32 - 1]
 (``check_seeds``): numpy's and torch's seeds, and every stream derived from one.
 
 A field made with ``load_only`` (e.g. the resource bounds of ``compute``) is read and

@@ -214,8 +214,8 @@ def estimate(params) -> dict[str, list[Estimate]]:
 
 
 def _distill_memory(params, spec, group: Estimate) -> Estimate:
-    n_fit, n_eval = params.distill.n_fit, params.distill.n_eval
-    key = "distill.n_fit" if n_fit >= n_eval else "distill.n_eval"
+    n_fit, n_eval = params.trees.n_fit, params.trees.n_eval
+    key = "trees.n_fit" if n_fit >= n_eval else "trees.n_eval"
     factors = {"distill": (key, n_fit + n_eval), "inputs": group.factors["inputs"]}
     return Estimate(f"distilling a run of {spec.group}", [(12 * (n_fit + n_eval) * spec.task.n_inputs,
                                                            ("distill", "inputs"))], factors)

@@ -2,7 +2,8 @@
 runs they imply.
 
 The shared sections are ``compute`` (``runspec.ComputeConfig``), ``features``
-(``features.config.FeaturesConfig``) and ``distill`` (``distill.config.DistillConfig``).
+(``features.config.FeaturesConfig``) and ``trees`` (``distill.config.DistillConfig``: the per-run tree
+distillation).
 Every other top-level key is a study's section, built as that study's config class
 (``learnscope.studies.STUDIES``: ``parity``, ``leap``, ``algebra``, ``gdln``...); a section
 left out is not run. Each run is a ``learnscope.runspec.RunSpec``.
@@ -32,7 +33,7 @@ from learnscope.limits import check_limits
 from learnscope.runspec import ComputeConfig, RunSpec
 from learnscope.studies import STUDIES
 
-SHARED = {"compute": ComputeConfig, "features": FeaturesConfig, "distill": DistillConfig}
+SHARED = {"compute": ComputeConfig, "features": FeaturesConfig, "trees": DistillConfig}
 MAX_FILE_BYTES = 1 << 20  # params.yaml holds a few KiB of settings
 
 
@@ -45,7 +46,7 @@ class Params:
 
     compute: ComputeConfig = ComputeConfig()
     features: FeaturesConfig = FeaturesConfig()
-    distill: DistillConfig = DistillConfig()
+    trees: DistillConfig = DistillConfig()
     studies: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
@@ -105,7 +106,7 @@ def load_params(data: Any, source: str = "params.yaml") -> Params:
             source = str(data)
             data = read_yaml(data)
         if data is None:
-            raise ConfigError("is empty; it must be a mapping of sections (compute, features, distill, "
+            raise ConfigError("is empty; it must be a mapping of sections (compute, features, trees, "
                               f"{', '.join(STUDIES)})")
         if not isinstance(data, dict):
             raise ConfigError(f"must be a mapping of sections, got {type(data).__name__}")

@@ -17,7 +17,7 @@ from learnscope.studies.stage import study_run
 from learnscope.train import train_group_run
 from pipeline_tools import TINY
 
-PARAMS = {section: TINY[section] for section in ("compute", "features", "distill", "parity")}  # parity alone
+PARAMS = {section: TINY[section] for section in ("compute", "features", "trees", "parity")}  # parity alone
 STAGES = ("generate", "train", "features", "distill", "study")
 
 
@@ -48,7 +48,7 @@ def run_stage(stage: str) -> None:
         features_group_run(specs, params.features, dataset, checkpoints, features, [dataset, *checkpoints],
                            measures=STUDIES["parity"].measures)
     elif stage == "distill":
-        distill_group_run(specs, params.distill, dataset, checkpoints, features,
+        distill_group_run(specs, params.trees, dataset, checkpoints, features,
                           [os.path.dirname(p) for p in checkpoints], [dataset, *checkpoints, *features])
     else:
         runs = [store.run_path(s.name, a) for s in specs for a in STUDIES["parity"].run_artefacts]

@@ -51,7 +51,7 @@ def test_checkout_of_an_older_commit_leaves_both_tools_agreeing(pipeline_repo: P
     older = commit_results(pipeline_repo, "older results")
     files = hashes(pipeline_repo)
     params = yaml.safe_load((pipeline_repo / "params.yaml").read_text())
-    params["distill"]["n_eval"] = params["distill"]["n_eval"] // 2
+    params["trees"]["n_eval"] = params["trees"]["n_eval"] // 2
     write_params(pipeline_repo, params)
     sh(pipeline_repo, "dvc", "repro")
     newer = commit_results(pipeline_repo, "newer results")

@@ -1,4 +1,4 @@
-"""The ``distill`` section of params.yaml: how trained networks are distilled into trees."""
+"""The ``trees`` section of params.yaml: how trained networks are distilled into trees."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The distill stage: trees of depth 1..max_depth for one trained network.
 
 The network (its last snapshot) labels inputs; CART and the AGOP-guided CART imitate it.
-Tasks that can sample draw fresh inputs (``distill.n_fit`` to fit, ``distill.n_eval`` to
-evaluate) from a generator seeded by ``distill.seed`` only, so every run of a task is
+Tasks that can sample draw fresh inputs (``trees.n_fit`` to fit, ``trees.n_eval`` to
+evaluate) from a generator seeded by ``trees.seed`` only, so every run of a task is
 judged on the same inputs; fixed datasets (e.g. digits) fit on their training inputs and
 evaluate on their test inputs. The AGOP is the one measured at that snapshot.
 
