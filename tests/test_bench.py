@@ -10,13 +10,15 @@ import numpy as np
 import torch
 
 from learnscope import bench
+from learnscope.bench_probing import ProbingBenchSizes
 from learnscope.bench_similarity import SimilarityBenchSizes, pairwise_loop, representations
 from learnscope.features.agop import agop
 from learnscope.similarity import distance_matrices
 
 TINY = bench.BenchSizes(n_runs=2, d=8, width=16, batch_size=8, steps=20, n_train=64, n_test=32, gemm_n=64,
                         agop_d=6, agop_width=16, agop_n=40, agop_n_loop=10, repeats=1, snapshot_repeats=1,
-                        gdln_steps=2, similarity=SimilarityBenchSizes(n_reps=3, n_samples=20, n_features=4, n_lams=2))
+                        gdln_steps=2, similarity=SimilarityBenchSizes(n_reps=3, n_samples=20, n_features=4, n_lams=2),
+                        probing=ProbingBenchSizes(n_bits=6, n_units=8, n_fit=40, n_val=40, n_probes=12, n_loop=3))
 
 
 def test_run_benchmarks_json_has_every_key(tmp_path, monkeypatch):

@@ -8,7 +8,9 @@ loop, and vs one forward and backward pass), ``snapshot_overhead_frac`` (40 snap
 instead of 2 in ``train``), ``gdln_vs_pair_loop`` (the gated network's seeds trained as one
 batched model vs the reference notebook's loop over pathway pairs, ``learnscope.bench_gdln``),
 ``similarity_vs_pairwise`` (every distance matrix over representations and λ at once vs a loop
-over pairs calling the per-pair functions, ``learnscope.bench_similarity``).
+over pairs calling the per-pair functions, ``learnscope.bench_similarity``),
+``probing_vs_per_probe`` (the probing distiller's probes fitted as one batch vs each on its own
+by least squares, ``learnscope.bench_probing``).
 
 Timing (``best_times``): ``time.perf_counter``, one warm-up call, then the best of
 ``repeats`` calls, all under ``setup_compute`` with ``os.cpu_count()`` threads, baselines
@@ -31,6 +33,7 @@ from torch import Tensor, nn
 
 from learnscope import data
 from learnscope.bench_gdln import GdlnBenchSizes, bench_gdln
+from learnscope.bench_probing import ProbingBenchSizes, bench_probing
 from learnscope.bench_similarity import SimilarityBenchSizes, bench_similarity
 from learnscope.features.agop import agop
 from learnscope.models.mlp import MLPConfig
@@ -43,7 +46,7 @@ COMPUTE = ComputeConfig(device="cpu", threads=os.cpu_count() or 1)
 TARGETS = {"ensemble_vs_loop": (">=", 3.0), "ensemble_gflops_frac": (">=", 0.35),
            "agop_vs_loop": (">=", 30.0), "agop_vs_fwd_bwd": ("<=", 3.0),
            "snapshot_overhead_frac": ("<=", 0.05), "gdln_vs_pair_loop": (">=", 3.0),
-           "similarity_vs_pairwise": (">=", 5.0)}
+           "similarity_vs_pairwise": (">=", 5.0), "probing_vs_per_probe": (">=", 20.0)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -60,6 +63,7 @@ class BenchSizes:
             trainings, ``snapshot_repeats`` for the single-run snapshot comparison.
         gdln_steps: full-batch steps of the gated-network comparison.
         similarity: the representation-distance comparison's sizes.
+        probing: the probing distiller's comparison's sizes.
     """
 
     n_runs: int = 16
@@ -80,6 +84,7 @@ class BenchSizes:
     snapshot_repeats: int = 15
     gdln_steps: int = 100
     similarity: SimilarityBenchSizes = SimilarityBenchSizes()
+    probing: ProbingBenchSizes = ProbingBenchSizes()
 
 
 def best_times(fns: dict[str, Callable[[], object]], repeats: int,
@@ -239,8 +244,9 @@ def run_benchmarks(s: BenchSizes = BenchSizes()) -> dict:
     values = {}
     gdln = bench_gdln(best_times, COMPUTE, s.train_repeats, GdlnBenchSizes(steps=s.gdln_steps))
     similarity = bench_similarity(best_times, s.repeats, s.similarity)
+    probes = bench_probing(best_times, s.repeats, s.probing)
     for part_values, part in (bench_ensemble(s, tensors, gemm), bench_agop(s), bench_snapshots(s, tensors), gdln,
-                              similarity):
+                              similarity, probes):
         values |= part_values
         detail |= {k: detail[k] | v if k in ("times_s", "gflops", "notes") else v for k, v in part.items()}
     detail |= {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),

@@ -28,6 +28,7 @@ def dataset_to_xarray(task: Task, arrays: dict[str, np.ndarray]) -> xr.Dataset:
                 "feature_name": (("input",), np.array(task.feature_names(), dtype=object))},
         attrs={"kind": task.kind, "description": task.describe(), "n_outputs": task.n_outputs},
     )
+    ds = ds.assign(task.dataset_variables(arrays))
     return ds
 
 

@@ -62,6 +62,11 @@ def representations_path(study: str, run: str) -> str:
     return f"{STUDIES_DIR}/{study}/representations/{run}.nc"
 
 
+def probes_path(study: str, run: str) -> str:
+    """A run's probed ANDs and distilled trees (the ``distill`` study's sources job)."""
+    return f"{STUDIES_DIR}/{study}/probes/{run}.nc"
+
+
 def resume_path(run: str) -> str:
     """Training state of an unfinished run: outside every rule's outputs, deleted at the end."""
     return f"{RESUME_DIR}/{run}.nc"
@@ -105,6 +110,9 @@ SCHEMAS: dict[str, Schema] = {
     "representations": Schema({"probe": ("sample", "input"), "hidden_0": ("step", "sample", "unit_0")},
                               ("run", "source_study", "task_name", "task_json", "width", "seed", "space",
                                "final_step", "probe_sha256")),
+    "probes": Schema({"exact": ("tree",), "fidelity": ("tree",), "n_probes": ("k",), "and_score": ("and",),
+                      "and_codes": ("and", "literal"), "tree_feature": ("tree", "node")},
+                     ("run", "depth", "n_bits", "n_all_ands")),
     "summary": Schema({}, ("study",)),
 }
 

@@ -260,3 +260,34 @@ def plot_tree(tree: TreeArrays, ax, feature_names=None) -> None:
     ax.set_xlim(xy[:, 0].min() - 0.7, xy[:, 0].max() + 0.7)
     ax.set_ylim(xy[:, 1].min() - 0.5, 0.5)
     ax.set_axis_off()
+
+
+PACKED = ("children_left", "children_right", "feature", "threshold", "impurity", "n_node_samples", "value")
+
+
+def pack(trees: list[TreeArrays]) -> dict[str, np.ndarray]:
+    """Several trees as padded arrays (tree, node[, class]) (-1 past each tree's nodes) plus
+    ``n_nodes`` (tree,): one output, the classes of the first tree (``unpack`` inverts it)."""
+    n_node = max(tree.n_nodes for tree in trees)
+    out = {}
+    for name in PACKED:
+        first = getattr(trees[0], name)
+        shape = (len(trees), n_node) + ((first.shape[2],) if name == "value" else ())
+        out[name] = np.full(shape, -1, dtype=first.dtype)
+        for i, tree in enumerate(trees):
+            array = getattr(tree, name)
+            out[name][i, : tree.n_nodes] = array[:, 0, :] if name == "value" else array
+    out["n_nodes"] = np.array([tree.n_nodes for tree in trees], dtype=np.int64)
+    return out
+
+
+def unpack(arrays, index: int, classes: np.ndarray, kind: str) -> TreeArrays:
+    """Tree ``index`` of ``pack``'s arrays (a dict or a Dataset of those names)."""
+    n = int(np.asarray(arrays["n_nodes"])[index])
+    parts = {name: np.asarray(arrays[name])[index, :n] for name in PACKED}
+    ints = {name: parts[name].astype(np.int64) for name in ("children_left", "children_right", "feature",
+                                                             "n_node_samples")}
+    return TreeArrays(**ints, threshold=parts["threshold"].astype(np.float64),
+                      impurity=parts["impurity"].astype(np.float64),
+                      value=parts["value"].astype(np.float64)[:, None, :],
+                      classes=np.asarray(classes, dtype=np.float64), kind=kind)

@@ -13,4 +13,5 @@ STUDIES = Registry("study", "", {
     "gdln": "learnscope.studies.gdln:STUDY",
     "attention": "learnscope.studies.attention:STUDY",
     "similarity": "learnscope.studies.similarity:STUDY",
+    "distill": "learnscope.studies.distill:STUDY",
 })

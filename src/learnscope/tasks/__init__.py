@@ -15,6 +15,7 @@ TASKS = Registry("task family", "family", {
     "digits": "learnscope.tasks.digits:Digits",
     "modular_addition": "learnscope.tasks.algebra:ModularAddition",
     "group_composition": "learnscope.tasks.algebra:GroupComposition",
+    "random_tree": "learnscope.tasks.trees:RandomTree",
     "routing": "learnscope.tasks.routing:Routing",
     "templates": "learnscope.tasks.templates:Templates",
     "template_copy": "learnscope.tasks.templates:TemplateCopy",

@@ -134,6 +134,11 @@ class Task(abc.ABC):
         """Names of the input coordinates, ``["x0", "x1", ...]`` unless overridden."""
         return [f"x{i}" for i in range(self.n_inputs)]
 
+    def dataset_variables(self, arrays: dict[str, np.ndarray]) -> dict:
+        """Extra variables of the dataset file (name -> (dims, values, attrs)), given the
+        ``make_dataset`` arrays; none by default (a random tree stores its node arrays)."""
+        return {}
+
     def make_dataset(self) -> dict[str, np.ndarray]:
         """The fixed dataset: ``n_train`` then ``n_test`` i.i.d. draws of ``sample``.
 
