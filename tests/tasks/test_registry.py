@@ -14,6 +14,7 @@ from learnscope.tasks.boolean import MultiIndex, SparseParity
 from learnscope.tasks.digits import Digits
 from learnscope.tasks.routing import Routing
 from learnscope.tasks.templates import TemplateCopy, Templates
+from learnscope.tasks.trees import RandomTree
 
 SIMPLE_TYPES = {int, float, str, bool, tuple[int, ...], tuple[tuple[int, ...], ...], tuple[float, ...],
                 dict[str, float]}
@@ -26,6 +27,7 @@ EXAMPLES = {
     "routing": Routing(pathways=2, offsets=(0,), levels=(6.0, 4.0, 3.0)),  # 2 trained pairs x 4 items
     "templates": Templates(n_train=8, n_test=4, n_symbols=3, n_test_symbols=2, template_set="aba_abb"),
     "template_copy": TemplateCopy(n_train=8, n_test=4, n_symbols=3, n_test_symbols=2, templates={"ABA": 0.0, "ABB": 0.0}),
+    "random_tree": RandomTree(n_train=8, n_test=4, n_bits=5, depth=2),
 }
 
 
@@ -39,8 +41,8 @@ def test_unknown_name_lists_the_known_ones_sorted():
     with pytest.raises(ConfigError) as info:
         get_task_class("parityy", "params.yaml: parity.tasks.foo")
     assert str(info.value) == (
-        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, group_composition, modular_addition, multi_index, routing, sparse_parity, "
-        "template_copy, templates"
+        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, group_composition, modular_addition, multi_index, random_tree, routing, "
+        "sparse_parity, template_copy, templates"
     )
 
 

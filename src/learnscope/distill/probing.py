@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from learnscope.distill.trees import LEAF, UNDEFINED_FEATURE, TreeArrays
+from learnscope.distill.trees import LEAF, UNDEFINED_FEATURE, TreeArrays, from_counts
 
 CHUNK = 4096  # probes whose ±1 targets are built at once ((n, CHUNK) float64 each)
 
@@ -294,13 +294,7 @@ def _assemble(probed: Probed, split: np.ndarray, sorted_keys: np.ndarray, order:
         return node
 
     grow(0)
-    counts = np.asarray(counts, dtype=np.float64)
-    reached = counts.sum(axis=1)
-    value = np.where(reached[:, None] > 0, counts / np.maximum(reached, 1.0)[:, None], 0.5)
-    feature = np.asarray(feature, dtype=np.int64)
-    return TreeArrays(np.asarray(left, np.int64), np.asarray(right, np.int64), feature,
-                      np.where(feature >= 0, 0.0, -2.0), 1.0 - (value ** 2).sum(axis=1), reached.astype(np.int64),
-                      value[:, None, :], np.array([-1.0, 1.0]), "binary")
+    return from_counts(left, right, feature, np.asarray(counts))
 
 
 def same_function(a: TreeArrays, b: TreeArrays) -> bool:

@@ -79,6 +79,22 @@ class TreeArrays:
         return self.children_left == LEAF
 
 
+def from_counts(children_left, children_right, feature, counts: np.ndarray,
+                fallback: np.ndarray | None = None) -> TreeArrays:
+    """A binary-kind tree (classes −1, +1; splits at threshold 0, so x = −1 goes left) whose
+    node values are the label counts ``counts`` (n_nodes, 2) of the inputs reaching each node
+    (Gini impurity, ``n_node_samples``); a node no input reaches gets the class fractions
+    ``fallback`` (n_nodes, 2) (default: 0.5 each)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    reached = counts.sum(axis=1)
+    fallback = np.full(counts.shape, 0.5) if fallback is None else np.asarray(fallback, dtype=np.float64)
+    value = np.where(reached[:, None] > 0, counts / np.maximum(reached, 1.0)[:, None], fallback)
+    feature = np.asarray(feature, dtype=np.int64)
+    return TreeArrays(np.asarray(children_left, np.int64), np.asarray(children_right, np.int64), feature,
+                      np.where(feature >= 0, 0.0, -2.0), 1.0 - (value ** 2).sum(axis=1), reached.astype(np.int64),
+                      value[:, None, :], np.array([-1.0, 1.0]), "binary")
+
+
 def from_sklearn(estimator, feature_map: np.ndarray | None, kind: str) -> TreeArrays:
     """Copy a fitted ``DecisionTreeClassifier``/``DecisionTreeRegressor`` into ``TreeArrays``.
 

@@ -20,7 +20,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from learnscope.distill.trees import LEAF, UNDEFINED_FEATURE, TreeArrays, predict
+from learnscope.distill.trees import LEAF, UNDEFINED_FEATURE, TreeArrays, from_counts, predict
 from learnscope.errors import config_error
 from learnscope.tasks.base import SUPPORT_STREAM, seeded_generator
 from learnscope.tasks.boolean import HypercubeTask, uniform_hypercube
@@ -63,17 +63,9 @@ def tree_arrays(left: np.ndarray, right: np.ndarray, feature: np.ndarray, label:
     """A ±1 tree as binary-kind ``TreeArrays``: splits at threshold 0, each node's class
     fractions, sample counts and Gini impurity measured on the inputs ``x`` (n, d) labelled by
     the tree itself (an internal node's value is the mix of its leaves reached by ``x``)."""
-    n_nodes = len(left)
-    is_leaf = left == LEAF
-    skeleton = TreeArrays(left, right, feature, np.where(is_leaf, -2.0, 0.0), np.zeros(n_nodes),
-                          np.zeros(n_nodes, np.int64),
-                          np.stack([label < 0, label > 0], axis=1)[:, None, :].astype(np.float64),
-                          np.array([-1.0, 1.0]), "binary")
-    counts = _node_counts(skeleton, np.asarray(x, dtype=np.float64))  # (n_nodes, 2)
-    reached = counts.sum(axis=1)
-    value = np.where(reached[:, None] > 0, counts / np.maximum(reached, 1)[:, None], skeleton.value[:, 0])
-    return TreeArrays(left, right, feature, skeleton.threshold, 1.0 - (value ** 2).sum(axis=1),
-                      reached.astype(np.int64), value[:, None, :], skeleton.classes, "binary")
+    leaf_class = np.stack([label < 0, label > 0], axis=1).astype(np.float64)  # one-hot at leaves, 0 inside
+    skeleton = from_counts(left, right, feature, leaf_class)
+    return from_counts(left, right, feature, _node_counts(skeleton, np.asarray(x, dtype=np.float64)), leaf_class)
 
 
 def _node_counts(tree: TreeArrays, x: np.ndarray) -> np.ndarray:

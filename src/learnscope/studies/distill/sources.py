@@ -59,10 +59,7 @@ def node_ands(tree: trees.TreeArrays, max_depth: int) -> np.ndarray:
 
 def constant_tree(labels: np.ndarray) -> trees.TreeArrays:
     """The root alone, labelled by the majority of ``labels`` (a tie: −1)."""
-    positive = float((labels > 0).mean())
-    value = np.array([[[1.0 - positive, positive]]])
-    return trees.TreeArrays(np.array([-1]), np.array([-1]), np.array([-2]), np.array([-2.0]),
-                            np.array([1.0 - (value ** 2).sum()]), np.array([len(labels)]), value, CLASSES, "binary")
+    return trees.from_counts([-1], [-1], [-2], [[(labels < 0).sum(), (labels > 0).sum()]])
 
 
 def net_labels(model: torch.nn.Module, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
