@@ -143,9 +143,12 @@ def test_a_planted_linear_representation_gives_back_the_planted_tree():
         ands = 2.0 * probing.and_values(probing.literal_matrix(x), tree_ands) - 1.0
         return ands @ mix + 0.5 * rng.normal(size=(len(x), 64))
 
-    fitter = probing.ProbeFitter(representation(x_fit), representation(x_val), 1e-3)
-    labels = predict(truth, x_fit)
-    probed = probing.beam_search(fitter, probing.literal_matrix(x_fit), probing.literal_matrix(x_val),
-                                 d, r, (4,), labels)
-    assert probing.same_function(probing.best_tree(probed, 4), truth)
-    assert probed.n_probes(4) < probing.n_ands(d, r) / 20
+    distiller = probing.ProbingDistiller(r, (1, 4)).fit(x_fit, predict(truth, x_fit), representation(x_fit),
+                                                         x_val, representation(x_val))
+    assert probing.same_function(distiller.tree_, truth)
+    assert np.array_equal(distiller.predict(x_val), predict(truth, x_val))
+    assert distiller.n_probes_[4] < probing.n_ands(d, r) / 20
+    # the pure-noise representation holds no AND: the distilled tree is not the planted one
+    noise = probing.ProbingDistiller(r, (4,)).fit(x_fit, predict(truth, x_fit), rng.normal(size=(3000, 64)),
+                                                  x_val, rng.normal(size=(3000, 64)))
+    assert not probing.same_function(noise.tree_, truth)

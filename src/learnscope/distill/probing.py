@@ -11,9 +11,9 @@ distiller finds them with linear probes and assembles them into a tree:
    probe of an AND A is the ridge regression of its ±1 value (2·A(x) − 1) on z; its score is
    the validation MSE ÷ the validation variance (1 − R²: 0 = represented exactly, 1 = no
    better than a constant; an AND constant on the validation inputs scores 1). Every probe of
-   a batch is fitted at once: one Cholesky factor of ZᵀZ + λ·n·I for all of them, so a batch
-   of P probes costs two (n × m) @ (m × P) products (``make bench`` times the ratio to fitting
-   each probe on its own).
+   a batch is fitted at once: one Cholesky factor of ZᵀZ + λ·n·I (float64) for all of them, so
+   a batch of P probes costs two (n × m) @ (m × P) products (float32) and one triangular solve
+   (``make bench`` times the ratio to fitting each probe on its own).
 2. **Beam** (``beam_search``): the empty AND (the root) is kept; at depth j + 1 the candidates
    are every one-literal extension A ∧ ℓ of the k best-scored ANDs of depth j (ℓ on a variable
    not in A); all candidates of a depth are probed, the k best extended, down to depth r. The
@@ -37,9 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from learnscope.distill.trees import LEAF, UNDEFINED_FEATURE, TreeArrays, from_counts
+from learnscope.distill.trees import LEAF, UNDEFINED_FEATURE, TreeArrays, from_counts, predict
 
-CHUNK = 4096  # probes whose ±1 targets are built at once ((n, CHUNK) float64 each)
+CHUNK = 4096  # probes whose ±1 targets are built at once ((n, CHUNK) float32 each)
 
 
 def literal_matrix(x: np.ndarray) -> np.ndarray:
@@ -295,6 +295,42 @@ def _assemble(probed: Probed, split: np.ndarray, sorted_keys: np.ndarray, order:
 
     grow(0)
     return from_counts(left, right, feature, np.asarray(counts))
+
+
+class ProbingDistiller:
+    """The probing distiller, scikit-learn style (beside ``distillers.CartDistiller``).
+
+    Args:
+        max_depth: the tree depth r (ANDs of up to r literals are probed).
+        ks: the beam widths; one search each, sharing every probe (``beam_search``).
+        ridge: the probes' λ (relative to the number of fit inputs).
+
+    Attributes (after ``fit``):
+        trees_: beam width -> its distilled ``TreeArrays``.
+        tree_: the tree of the widest beam.
+        probed_: every probed AND (``Probed``); n_probes_: width -> ANDs probed.
+        n_units_: hidden units probed (non-constant on the fit inputs).
+    """
+
+    def __init__(self, max_depth: int, ks: tuple[int, ...] = (10,), ridge: float = 1e-3):
+        self.max_depth, self.ks, self.ridge = max_depth, tuple(ks), ridge
+
+    def fit(self, x: np.ndarray, y_net: np.ndarray, z: np.ndarray, x_val: np.ndarray, z_val: np.ndarray):
+        """Fit to ±1 inputs x (n, d), the network's ±1 labels y_net (n,) and its hidden
+        representation z (n, m); probes are scored on x_val (n', d), z_val (n', m). Returns self."""
+        x, x_val = np.asarray(x), np.asarray(x_val)
+        fitter = ProbeFitter(z, z_val, self.ridge)
+        self.n_units_ = fitter.n_units
+        self.probed_ = beam_search(fitter, literal_matrix(x), literal_matrix(x_val), x.shape[1], self.max_depth,
+                                   self.ks, np.asarray(y_net))
+        self.trees_ = {k: best_tree(self.probed_, k) for k in self.ks}
+        self.n_probes_ = {k: self.probed_.n_probes(k) for k in self.ks}
+        self.tree_ = self.trees_[max(self.ks)]
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Tree predictions (n,) of the widest beam's tree for inputs x (n, d)."""
+        return predict(self.tree_, x)
 
 
 def same_function(a: TreeArrays, b: TreeArrays) -> bool:

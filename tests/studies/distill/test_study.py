@@ -51,6 +51,10 @@ def test_trained_networks_are_distilled_into_their_trees(study):
     assert (summary["net_test_acc"].values > 0.95).all()
     assert summary["exact"].sel(k=30).values.all()  # the widest beam recovers every tree
     assert summary["fidelity"].sel(k=30).values.min() > 0.95
+    assert summary["agreement"].sel(k=30).values.min() == 1.0  # recovered: equal on every input
+    # CART with all 4 leaves a depth-2 tree allows fits the network at least as well as with 2
+    cart = summary["cart_size_fidelity"].sel(depth=2)
+    assert (cart.sel(cart_leaves=4) >= cart.sel(cart_leaves=2) - 1e-12).all()
 
 
 def test_probe_counts_grow_with_k_and_stay_below_all_ands(study):

@@ -38,8 +38,10 @@ class DistillStudy(Study):
 
     def summary_variables(self, cfg):
         run, per_k = ("depth", "tree", "seed"), ("depth", "tree", "seed", "k")
-        return {"exact": per_k, "n_probes": per_k, "fidelity": per_k, "cart_exact": run, "cart_fidelity": run,
-                "cart_leaves": run, "constant_exact": run, "net_test_acc": run, "net_val_acc": run, "n_units": run,
+        return {"exact": per_k, "n_probes": per_k, "fidelity": per_k, "agreement": per_k, "leaves": per_k,
+                "cart_size_fidelity": (*run, "cart_leaves"), "cart_size_agreement": (*run, "cart_leaves"),
+                "cart_exact": run, "cart_fidelity": run,
+                "cart_n_leaves": run, "constant_exact": run, "net_test_acc": run, "net_val_acc": run, "n_units": run,
                 "recovery": ("depth", "k"), "cart_recovery": ("depth",), "chance_recovery": ("depth",),
                 "probes_median": ("depth", "k"), "n_all_ands": ("depth",),
                 "example_and_score": ("example_and",), "example_and_depth": ("example_and",),

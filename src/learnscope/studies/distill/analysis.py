@@ -1,6 +1,7 @@
 """The distill study's table (summary.nc): per run (depth r, tree, seed) and beam width k,
-whether the distilled tree is the true tree's function, the probes it took and its agreement
-with the network; CART's and the constant tree's recovery beside it; one example run's probed
+whether the distilled tree is the true tree's function, the probes it took, its size and its
+agreement with the network (fidelity) and with the true tree; CART's (at the distilled size and
+at every size 2..2^r) and the constant tree's beside it; one example run's probed
 ANDs and trees for the figures.
 
 Recovery rates are means over trees and seeds. The chance level of recovery is the constant
@@ -34,7 +35,9 @@ def example_coords(cfg: DistillStudyConfig) -> tuple:
 def summarise(study: str, cfg: DistillStudyConfig, runs: LoadedRuns) -> xr.Dataset:
     shape = (len(cfg.depths), len(cfg.trees), len(cfg.seeds))
     ks = [f"probing_k{k}" for k in cfg.ks]
-    exact, n_probes, fidelity = (np.zeros(shape + (len(cfg.ks),)) for _ in range(3))
+    exact, n_probes, fidelity, agreement, leaves = (np.zeros(shape + (len(cfg.ks),)) for _ in range(5))
+    sizes = list(range(2, 2 ** max(cfg.depths) + 1))
+    by_size = {name: np.full(shape + (len(sizes),), np.nan) for name in ("fidelity", "agreement", "exact")}
     cart_exact, cart_fidelity, constant_exact, net_test_acc, net_val_acc, n_units, cart_leaves = (
         np.zeros(shape) for _ in range(7))
     for (depth, tree, seed), files in runs.items():
@@ -42,6 +45,10 @@ def summarise(study: str, cfg: DistillStudyConfig, runs: LoadedRuns) -> xr.Datas
         probes, curves = files["probes"], files["curves"]
         exact[at] = probes["exact"].sel(tree=ks).values
         fidelity[at] = probes["fidelity"].sel(tree=ks).values
+        agreement[at] = probes["agreement"].sel(tree=ks).values
+        leaves[at] = (probes["n_nodes"].sel(tree=ks).values + 1) // 2
+        for name, values in by_size.items():
+            values[at][: probes.sizes["cart_leaves"]] = probes[f"cart_{name}"].values
         n_probes[at] = probes["n_probes"].values
         cart_exact[at] = float(probes["exact"].sel(tree="cart"))
         cart_fidelity[at] = float(probes["fidelity"].sel(tree="cart"))
@@ -54,9 +61,18 @@ def summarise(study: str, cfg: DistillStudyConfig, runs: LoadedRuns) -> xr.Datas
         "exact": (per_k, exact.astype(np.int8), {"long_name": "1 where the distilled tree computes the true tree"}),
         "n_probes": (per_k, n_probes.astype(np.int64), {"long_name": "distinct ANDs probed, the root included"}),
         "fidelity": (per_k, fidelity, {"long_name": "distilled tree's agreement with the network (validation)"}),
+        "agreement": (per_k, agreement, {
+            "long_name": "fraction of validation inputs where the distilled tree equals the true tree"}),
+        "leaves": (per_k, leaves.astype(np.int64), {"long_name": "leaves of the distilled tree"}),
+        "cart_size_fidelity": ((*run, "cart_leaves"), by_size["fidelity"], {
+            "long_name": "CART with this many leaves (depth <= r): agreement with the network; NaN past 2^r"}),
+        "cart_size_agreement": ((*run, "cart_leaves"), by_size["agreement"], {
+            "long_name": "CART with this many leaves: agreement with the true tree; NaN past 2^r"}),
+        "cart_size_exact": ((*run, "cart_leaves"), by_size["exact"], {
+            "long_name": "CART with this many leaves: 1 where it computes the true tree; NaN past 2^r"}),
         "cart_exact": (run, cart_exact.astype(np.int8), {"long_name": "1 where CART (same size) is the true tree"}),
         "cart_fidelity": (run, cart_fidelity, {"long_name": "CART's agreement with the network (validation)"}),
-        "cart_leaves": (run, cart_leaves.astype(np.int64), {"long_name": "leaves of the CART tree"}),
+        "cart_n_leaves": (run, cart_leaves.astype(np.int64), {"long_name": "leaves of the CART tree"}),
         "constant_exact": (run, constant_exact.astype(np.int8), {
             "long_name": "1 where the constant majority tree is the true tree (chance)"}),
         "net_test_acc": (run, net_test_acc, {"long_name": "network's final test accuracy on the true labels"}),
@@ -77,7 +93,7 @@ def summarise(study: str, cfg: DistillStudyConfig, runs: LoadedRuns) -> xr.Datas
              "example_run": runs[example_coords(cfg)]["probes"].attrs["run"],
              "example_depth": example_coords(cfg)[0]}
     return xr.Dataset(data, coords={"depth": list(cfg.depths), "tree": list(cfg.trees), "seed": list(cfg.seeds),
-                                    "k": list(cfg.ks), "class": [-1.0, 1.0]}, attrs=attrs)
+                                    "k": list(cfg.ks), "class": [-1.0, 1.0], "cart_leaves": sizes}, attrs=attrs)
 
 
 def _example(probes: xr.Dataset, cfg: DistillStudyConfig) -> dict:

@@ -42,8 +42,8 @@ class DistillStudyConfig:
 
     depths: tuple[int, ...] = (2, 3)
     n_bits: int = 100
-    trees: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
-    seeds: tuple[int, ...] = (0,)
+    trees: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7)
+    seeds: tuple[int, ...] = (0, 1)
     n_train: int = 512
     n_test: int = 4096
     model: ModelConfig

@@ -1,5 +1,5 @@
 """Figures of the ``distill`` study: exact recovery vs the beam width k per depth r (CART and
-chance beside it), the example run's probed ANDs by score with the true tree's ANDs marked, and
+chance beside it), fidelity vs size for CART and the distilled trees, the example run's probed ANDs by score with the true tree's ANDs marked, and
 the example's distilled tree next to the true one."""
 
 from __future__ import annotations
@@ -72,4 +72,30 @@ def trees(summary: xr.Dataset):
     return fig
 
 
-FIGURES = {"recovery.png": recovery, "and_scores.png": and_scores, "trees.png": trees}
+def fidelity_vs_size(summary: xr.Dataset):
+    """Fidelity to the network vs tree size: CART at every size 2..2^r (median and range over
+    runs) and the distilled tree of every beam width k (median size and fidelity)."""
+    depths = summary["depth"].values
+    fig, axes = figure(len(depths), width=4.2, height=3.4)
+    sizes = summary["cart_leaves"].values
+    for ax, r in zip(axes, depths):
+        cart = summary["cart_size_fidelity"].sel(depth=r).values.reshape(-1, len(sizes))  # (run, size)
+        keep = np.isfinite(cart).all(axis=0)
+        ax.plot(sizes[keep], np.median(cart[:, keep], axis=0), marker="s", color="C1", label="CART (median)")
+        ax.fill_between(sizes[keep], cart[:, keep].min(axis=0), cart[:, keep].max(axis=0), color="C1", alpha=0.2)
+        leaves = summary["leaves"].sel(depth=r).values.reshape(-1, len(summary["k"]))
+        fidelity = summary["fidelity"].sel(depth=r).values.reshape(-1, len(summary["k"]))
+        ax.plot(np.median(leaves, axis=0), np.median(fidelity, axis=0), "o", color="C0", label="probing (median)")
+        points: dict[tuple, list[str]] = {}  # widths that land on one point share one label
+        for k, x, y in zip(summary["k"].values, np.median(leaves, axis=0), np.median(fidelity, axis=0)):
+            points.setdefault((float(x), float(y)), []).append(str(k))
+        for (x, y), ks in points.items():
+            ax.annotate(f"k = {', '.join(ks)}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=6)
+        ax.set_xlabel("leaves")
+        ax.set_ylabel("fidelity to the network (validation)")
+        ax.set_title(f"depth-{r} trees", fontsize=9)
+        ax.legend(fontsize=7)
+    return fig
+
+
+FIGURES = {"recovery.png": recovery, "fidelity_vs_size.png": fidelity_vs_size, "and_scores.png": and_scores, "trees.png": trees}

@@ -8,6 +8,8 @@ k_paper (the paper's k = 10) and k_max (the widest, 50 by default):
 - ``probes_r{r}``: median number of ANDs probed at k_max (the root included);
 - ``cart_exact_recovery_r{r}``: the same for CART fitted to the network's labels with as many
   leaves as the k_max distilled tree;
+- ``true_agreement_r{r}``: the median over (tree, seed) of the fraction of validation inputs
+  where the k_max distilled tree equals the true tree;
 - ``probes_vs_all_frac``: ``probes_r{r}`` of the deepest r ÷ the Σ_{i≤r} 2^i·C(d, i) ANDs of at
   most r literals (d = 100, r = 3: 1,313,601).
 """
@@ -48,6 +50,7 @@ def metrics(summary: xr.Dataset) -> dict:
         out[f"exact_recovery_r{r}_k{k_paper}"] = json_value(summary["recovery"].sel(depth=r, k=k_paper))
         out[f"probes_r{r}"] = json_value(summary["probes_median"].sel(depth=r, k=k_max))
         out[f"cart_exact_recovery_r{r}"] = json_value(summary["cart_recovery"].sel(depth=r))
+        out[f"true_agreement_r{r}"] = json_value(summary["agreement"].sel(depth=r, k=k_max).median())
     deepest = max(depths)
     out["probes_vs_all_frac"] = json_value(float(summary["probes_median"].sel(depth=deepest, k=k_max))
                                            / float(summary["n_all_ands"].sel(depth=deepest)))
@@ -61,6 +64,10 @@ def metrics(summary: xr.Dataset) -> dict:
         "n_all_ands": {f"r{r}": int(summary["n_all_ands"].sel(depth=r)) for r in depths},
         "net_test_acc_min": json_value(summary["net_test_acc"].min()),
         "fidelity_min_at_k_max": json_value(summary["fidelity"].sel(k=k_max).min()),
+        "agreement_min_at_k_max": json_value(summary["agreement"].sel(k=k_max).min()),
+        "cart_fidelity_by_leaves": {f"r{r}": [json_value(v) for v in
+                                              summary["cart_size_fidelity"].sel(depth=r).median(["tree", "seed"]).values]
+                                    for r in depths},
         "paper_recovery": {f"r{r}_k{k}": v for (r, k), v in PAPER_RECOVERY.items()},
         "paper_probes": {f"r{r}_k{k}": v for (r, k), v in PAPER_PROBES.items()},
     }

@@ -2,10 +2,11 @@
 (``learnscope.distill.probing``), one probes file per run (``store.probes_path``).
 
 A probes file holds, on dim ``tree``: the true tree, CART fitted to the network's labels with
-as many leaves as the widest beam's distilled tree (the same fit inputs), the constant tree of
-the network's majority label (chance), and the distilled tree of every beam width ``k``; each
-tree's exact recovery of the true tree (the same function of ±1 inputs) and its agreement with
-the network on the validation inputs; on dim ``and``: every probed AND with its probe score,
+as many leaves as the widest beam's distilled tree (the same fit inputs, depth ≤ r), the
+constant tree of the network's majority label (chance), and the distilled tree of every beam
+width ``k``; each tree's exact recovery of the true tree (the same function of ±1 inputs), its
+agreement with the network (fidelity) and with the true tree on the validation inputs; on dim
+``cart_leaves`` the same for CART at every size 2..2^r (fidelity vs size); on dim ``and``: every probed AND with its probe score,
 its depth, the widths that probed it and whether it is a node of the true tree.
 """
 
@@ -57,6 +58,11 @@ def node_ands(tree: trees.TreeArrays, max_depth: int) -> np.ndarray:
     return out
 
 
+def cart_sizes(depth: int) -> list[int]:
+    """The leaf counts of the CART baselines of a depth-r tree: 2, 3, ..., 2^r."""
+    return list(range(2, 2 ** depth + 1))
+
+
 def constant_tree(labels: np.ndarray) -> trees.TreeArrays:
     """The root alone, labelled by the majority of ``labels`` (a tie: −1)."""
     return trees.from_counts([-1], [-1], [-2], [[(labels < 0).sum(), (labels > 0).sum()]])
@@ -77,24 +83,29 @@ def probe_run(cfg: DistillStudyConfig, spec: RunSpec, model: torch.nn.Module, x_
     r = spec.task.depth
     labels_fit, z_fit = net_labels(model, x_fit)
     labels_val, z_val = net_labels(model, x_val)
-    fitter = probing.ProbeFitter(z_fit, z_val, cfg.ridge)
-    probed = probing.beam_search(fitter, probing.literal_matrix(x_fit), probing.literal_matrix(x_val),
-                                 cfg.n_bits, r, cfg.ks, labels_fit)
+    distiller = probing.ProbingDistiller(r, cfg.ks, cfg.ridge).fit(x_fit, labels_fit, z_fit, x_val, z_val)
+    probed = distiller.probed_
     true = spec.task.tree(x_fit)
-    distilled = [probing.best_tree(probed, k) for k in cfg.ks]
-    n_leaves = max(2, int(distilled[-1].is_leaf.sum()))
-    cart = DecisionTreeClassifier(max_depth=r, max_leaf_nodes=n_leaves, random_state=0).fit(x_fit, labels_fit)
-    every = [true, trees.from_sklearn(cart, None, "binary"), constant_tree(labels_fit), *distilled]
+    true_val = trees.predict(true, x_val)
+    distilled = [distiller.trees_[k] for k in cfg.ks]
+    carts = {leaves: trees.from_sklearn(DecisionTreeClassifier(max_depth=r, max_leaf_nodes=leaves, random_state=0)
+                                        .fit(x_fit, labels_fit), None, "binary")
+             for leaves in cart_sizes(r)}
+    every = [true, carts[min(max(2, int(distilled[-1].is_leaf.sum())), 2 ** r)], constant_tree(labels_fit), *distilled]
     true_keys = probing.and_keys(node_ands(true, r), cfg.n_bits)
     return {
         "trees": every,
         "exact": np.array([probing.same_function(tree, true) for tree in every], dtype=np.int8),
         "fidelity": np.array([(trees.predict(tree, x_val) == labels_val).mean() for tree in every]),
-        "n_probes": np.array([probed.n_probes(k) for k in cfg.ks], dtype=np.int64),
+        "agreement": np.array([(trees.predict(tree, x_val) == true_val).mean() for tree in every]),
+        "cart_fidelity": np.array([(trees.predict(tree, x_val) == labels_val).mean() for tree in carts.values()]),
+        "cart_agreement": np.array([(trees.predict(tree, x_val) == true_val).mean() for tree in carts.values()]),
+        "cart_exact": np.array([probing.same_function(tree, true) for tree in carts.values()], dtype=np.int8),
+        "n_probes": np.array([distiller.n_probes_[k] for k in cfg.ks], dtype=np.int64),
         "probed": probed,
         "and_true": np.isin(probed.keys, true_keys).astype(np.int8),
         "net_val_acc": float((labels_val == spec.task.target(torch.from_numpy(x_val)).numpy()).mean()),
-        "n_units": fitter.n_units,
+        "n_units": distiller.n_units_,
     }
 
 
@@ -112,6 +123,14 @@ def probes_dataset(cfg: DistillStudyConfig, spec: RunSpec, result: dict):
         "exact": (("tree",), result["exact"], {"long_name": "1 where the tree computes the true tree's function"}),
         "fidelity": (("tree",), result["fidelity"], {
             "long_name": "agreement with the network's labels on the validation inputs", "units": "1"}),
+        "agreement": (("tree",), result["agreement"], {
+            "long_name": "fraction of the validation inputs where the tree equals the true tree", "units": "1"}),
+        "cart_fidelity": (("cart_leaves",), result["cart_fidelity"], {
+            "long_name": "CART with this many leaves: agreement with the network (validation)", "units": "1"}),
+        "cart_agreement": (("cart_leaves",), result["cart_agreement"], {
+            "long_name": "CART with this many leaves: agreement with the true tree (validation)", "units": "1"}),
+        "cart_exact": (("cart_leaves",), result["cart_exact"], {
+            "long_name": "CART with this many leaves: 1 where it computes the true tree's function"}),
         "n_probes": (("k",), result["n_probes"], {"long_name": "distinct ANDs probed, the root included"}),
         "and_codes": (("and", "literal"), probed.codes, {
             "long_name": "sorted literal codes of the AND: 2i = x_i, 2i+1 = not x_i, -1 pads"}),
@@ -123,7 +142,8 @@ def probes_dataset(cfg: DistillStudyConfig, spec: RunSpec, result: dict):
         "and_n_pos": (("and",), probed.n_pos, {"long_name": "fit inputs where it holds, network label +1"}),
         "and_n_neg": (("and",), probed.n_neg, {"long_name": "fit inputs where it holds, network label -1"}),
     }
-    return xr.Dataset(data, coords={"tree": names, "k": list(cfg.ks), "class": CLASSES},
+    return xr.Dataset(data, coords={"tree": names, "k": list(cfg.ks), "class": CLASSES,
+                                    "cart_leaves": cart_sizes(spec.task.depth)},
                       attrs={"run": spec.name, "kind": "binary", "depth": spec.task.depth, "tree_seed": spec.task.data_seed,
                              "seed": spec.seed, "n_bits": cfg.n_bits, "n_units": result["n_units"],
                              "net_val_acc": result["net_val_acc"], "n_all_ands": probing.n_ands(cfg.n_bits, spec.task.depth)})
