@@ -282,4 +282,4 @@ def test_runs_cli_lists_every_run(capsys):
     assert lines[0].split("\t")[0] == "parity-sparse_parity-w64-s0"
     gdln = [line for line in lines if line.startswith("gdln-routing-w64-init2.5-s")]
     assert gdln and all("task=routing(routing)" in line for line in gdln)
-    assert lines[-1].startswith("distill-r3_tree5-w256-s0") and "(random_tree)" in lines[-1]
+    assert lines[-1].startswith("distill-r3_tree") and "(random_tree)" in lines[-1]
