@@ -3,7 +3,7 @@
 ``probing_vs_per_probe``: scoring P ANDs by ``distill.probing.ProbeFitter.scores`` (their
 ±1 targets built at once, one Cholesky factor shared by every probe, two float32 products)
 vs the naive way: each probe's target built and its ridge least squares solved on its own
-(``ProbeFitter.single_score``: ``lstsq`` on [Z; √(λn)·I]). The loop is timed on
+(``single_score``: ``lstsq`` on [Z; √(λn)·I]). The loop is timed on
 ``n_loop`` probes and scaled linearly to P.
 """
 
@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from learnscope.distill import probing
+from learnscope.distill import ands, probing
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -35,21 +35,32 @@ def problem(s: ProbingBenchSizes):
     x = rng.choice([-1.0, 1.0], size=(s.n_fit + s.n_val, s.n_bits)).astype(np.float32)
     z = np.maximum(x @ rng.standard_normal((s.n_bits, s.n_units)), 0.0)
     fitter = probing.ProbeFitter(z[: s.n_fit], z[s.n_fit:], 1e-3)
-    literals = probing.literal_matrix(x)
-    pairs = probing.extensions(probing.extensions(np.zeros((1, 0), np.int64), s.n_bits)[:20], s.n_bits)
+    literals = ands.literal_matrix(x)
+    pairs = ands.extensions(ands.extensions(np.zeros((1, 0), np.int64), s.n_bits)[:20], s.n_bits)
     return fitter, literals, pairs[: s.n_probes]
 
 
+def single_score(fitter: probing.ProbeFitter, t_fit: np.ndarray, t_val: np.ndarray) -> float:
+    """One probe fitted on its own by least squares on [Z; √(λn)·I] (the naive way); the same
+    number as ``fitter.scores`` up to round-off."""
+    m = fitter.n_units
+    mean = t_fit.mean()
+    w = np.linalg.lstsq(np.vstack([fitter.z_fit, np.sqrt(fitter.ridge_n) * np.eye(m)]),
+                        np.concatenate([t_fit - mean, np.zeros(m)]), rcond=None)[0]
+    var = t_val.var()
+    return float(((t_val - mean - fitter.z_val @ w) ** 2).mean() / var) if var > 0 else 1.0
+
+
 def batched(fitter, literals, codes, n_fit) -> np.ndarray:
-    targets = 2.0 * probing.and_values(literals, codes).astype(np.float32) - 1.0
+    targets = 2.0 * ands.and_values(literals, codes).astype(np.float32) - 1.0
     return fitter.scores(targets[:n_fit], targets[n_fit:])
 
 
 def per_probe(fitter, literals, codes, n_fit) -> np.ndarray:
     out = []
     for row in codes:
-        target = 2.0 * probing.and_values(literals, row[None, :])[:, 0] - 1.0
-        out.append(fitter.single_score(target[:n_fit], target[n_fit:]))
+        target = 2.0 * ands.and_values(literals, row[None, :])[:, 0] - 1.0
+        out.append(single_score(fitter, target[:n_fit], target[n_fit:]))
     return np.array(out)
 
 

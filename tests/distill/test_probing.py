@@ -1,4 +1,4 @@
-"""Distillation by probing (distill.probing): ANDs, batched probes, beam, DP, same_function."""
+"""Distillation by probing (distill.probing, distill.ands): ANDs, batched probes, beam, DP, same_function."""
 
 import itertools
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from learnscope.distill import probing
+from learnscope.bench_probing import single_score
+from learnscope.distill import ands, probing
 from learnscope.distill.trees import predict
 from learnscope.tasks.trees import RandomTree, random_tree, tree_arrays
 
@@ -31,7 +32,7 @@ def all_ands(d, r):
 def test_and_values_match_the_product_of_literals():
     x = cube(4)
     codes = all_ands(4, 3)
-    values = probing.and_values(probing.literal_matrix(x), codes)
+    values = ands.and_values(ands.literal_matrix(x), codes)
     for p, row in enumerate(codes):
         expected = np.ones(len(x), dtype=bool)
         for c in row[row >= 0]:
@@ -41,11 +42,11 @@ def test_and_values_match_the_product_of_literals():
 
 def test_keys_are_distinct_and_extensions_are_the_one_literal_children():
     codes = all_ands(5, 3)
-    assert len(np.unique(probing.and_keys(codes, 5))) == len(codes)
-    assert len(probing.extensions(np.zeros((1, 0), np.int64), 5)) == 10
-    pair = probing.extensions(np.array([[0], [2]]), 5)  # x0 and x1: 2 x 8 children, x0∧x1 shared
+    assert len(np.unique(ands.and_keys(codes, 5))) == len(codes)
+    assert len(ands.extensions(np.zeros((1, 0), np.int64), 5)) == 10
+    pair = ands.extensions(np.array([[0], [2]]), 5)  # x0 and x1: 2 x 8 children, x0∧x1 shared
     assert len(pair) == 15 and not (pair[:, 0] // 2 == pair[:, 1] // 2).any()
-    assert probing.n_ands(100, 3) == 1_313_601 and len(codes) == probing.n_ands(5, 3)
+    assert ands.n_ands(100, 3) == 1_313_601 and len(codes) == ands.n_ands(5, 3)
 
 
 def test_batched_probes_equal_probes_fitted_one_by_one():
@@ -54,17 +55,17 @@ def test_batched_probes_equal_probes_fitted_one_by_one():
     z = np.tanh(x @ rng.normal(size=(8, 40)))
     fitter = probing.ProbeFitter(z[:300], z[300:], 1e-3)
     codes = all_ands(8, 2)[1:30]
-    values = 2.0 * probing.and_values(probing.literal_matrix(x), codes) - 1.0
+    values = 2.0 * ands.and_values(ands.literal_matrix(x), codes) - 1.0
     batched = fitter.scores(values[:300].astype(np.float32), values[300:].astype(np.float32))
-    single = [fitter.single_score(values[:300, p], values[300:, p]) for p in range(len(codes))]
+    single = [single_score(fitter, values[:300, p], values[300:, p]) for p in range(len(codes))]
     np.testing.assert_allclose(batched, single, rtol=1e-3, atol=1e-4)  # float32 products vs float64 lstsq
 
 
 def probed_from(x, labels, codes, mask, d, r):
     """A Probed over ``codes[mask]`` (the root first), counts of ``labels`` on ``x``."""
     codes = np.concatenate([codes[:1], codes[1:][mask[1:]]])
-    holds = probing.and_values(probing.literal_matrix(x), codes)
-    return probing.Probed(codes=codes, keys=probing.and_keys(codes, d), depth=(codes >= 0).sum(axis=1),
+    holds = ands.and_values(ands.literal_matrix(x), codes)
+    return probing.Probed(codes=codes, keys=ands.and_keys(codes, d), depth=(codes >= 0).sum(axis=1),
                           score=np.zeros(len(codes)), n_pos=(holds & (labels > 0)[:, None]).sum(axis=0),
                           n_neg=(holds & (labels < 0)[:, None]).sum(axis=0),
                           in_beam=np.ones((len(codes), 1), dtype=bool), ks=(1,), n_bits=d, max_depth=r)
@@ -125,7 +126,7 @@ def test_same_function_is_exact_on_a_small_cube():
         a = tree_arrays(*random_tree(6, int(rng.integers(1, 4)), torch.Generator().manual_seed(int(rng.integers(1e9)))), x)
         b = tree_arrays(*random_tree(6, int(rng.integers(1, 4)), torch.Generator().manual_seed(int(rng.integers(1e9)))), x)
         for one, other in ((a, b), (b, a), (a, a)):
-            assert probing.same_function(one, other) == np.array_equal(predict(one, x), predict(other, x))
+            assert ands.same_function(one, other) == np.array_equal(predict(one, x), predict(other, x))
 
 
 def test_a_planted_linear_representation_gives_back_the_planted_tree():
@@ -140,15 +141,15 @@ def test_a_planted_linear_representation_gives_back_the_planted_tree():
     mix = rng.normal(size=(len(tree_ands), 64))
 
     def representation(x):
-        ands = 2.0 * probing.and_values(probing.literal_matrix(x), tree_ands) - 1.0
-        return ands @ mix + 0.5 * rng.normal(size=(len(x), 64))
+        values = 2.0 * ands.and_values(ands.literal_matrix(x), tree_ands) - 1.0
+        return values @ mix + 0.5 * rng.normal(size=(len(x), 64))
 
     distiller = probing.ProbingDistiller(r, (1, 4)).fit(x_fit, predict(truth, x_fit), representation(x_fit),
                                                          x_val, representation(x_val))
-    assert probing.same_function(distiller.tree_, truth)
+    assert ands.same_function(distiller.tree_, truth)
     assert np.array_equal(distiller.predict(x_val), predict(truth, x_val))
-    assert distiller.n_probes_[4] < probing.n_ands(d, r) / 20
+    assert distiller.n_probes_[4] < ands.n_ands(d, r) / 20
     # the pure-noise representation holds no AND: the distilled tree is not the planted one
     noise = probing.ProbingDistiller(r, (4,)).fit(x_fit, predict(truth, x_fit), rng.normal(size=(3000, 64)),
                                                   x_val, rng.normal(size=(3000, 64)))
-    assert not probing.same_function(noise.tree_, truth)
+    assert not ands.same_function(noise.tree_, truth)

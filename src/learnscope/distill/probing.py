@@ -26,8 +26,8 @@ distiller finds them with linear probes and assembles them into a tree:
    labels (a tie keeps the leaf, then the lowest i). The authors' code assembles with the true
    labels; here it uses the network's, so the tree is a distillation of the network alone.
 
-ANDs are rows of sorted literal codes, code 2i for x_i (x_i = +1) and 2i + 1 for ¬x_i
-(x_i = −1), padded with −1; each has one int64 key (``and_keys``), base 2d + 1.
+ANDs are rows of sorted literal codes with one int64 key each (``distill.ands``). Whether the
+distilled tree is the true one is ``trees.same_function``.
 """
 
 from __future__ import annotations
@@ -37,48 +37,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from learnscope.distill.ands import and_keys, and_values, check_key_range, extensions, literal_matrix
 from learnscope.distill.trees import LEAF, UNDEFINED_FEATURE, TreeArrays, from_counts, predict
 
 CHUNK = 4096  # probes whose ±1 targets are built at once ((n, CHUNK) float32 each)
-
-
-def literal_matrix(x: np.ndarray) -> np.ndarray:
-    """(n, 2d) bool: column 2i is x_i > 0, column 2i + 1 is x_i < 0."""
-    x = np.asarray(x)
-    return np.stack([x > 0, x < 0], axis=2).reshape(len(x), -1)
-
-
-def and_values(literals: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """(n, P) bool: AND of the literal columns each row of ``codes`` (P, j) names; −1 pads.
-
-    One product: the literals of x that hold, counted per AND (``literals`` as float32 (n, 2d)
-    @ the (2d, P) incidence of the ANDs), equal the AND's length exactly where it holds.
-    """
-    incidence = np.zeros((literals.shape[1], len(codes)), dtype=np.float32)
-    probe, column = np.nonzero(codes >= 0)
-    incidence[codes[probe, column], probe] = 1.0
-    length = (codes >= 0).sum(axis=1)
-    return literals.astype(np.float32) @ incidence == length
-
-
-def and_keys(codes: np.ndarray, n_bits: int) -> np.ndarray:
-    """(P,) int64 key of each AND (rows of sorted codes, −1 pads): Σ_t (code_t + 1)·(2d + 1)^t."""
-    base = 2 * n_bits + 1
-    check_key_range(n_bits, codes.shape[1])
-    weights = base ** np.arange(codes.shape[1], dtype=np.int64)
-    return ((codes + 1).astype(np.int64) * weights).sum(axis=1)
-
-
-def check_key_range(n_bits: int, depth: int) -> None:
-    if depth * np.log2(2 * n_bits + 1) >= 62:
-        raise ValueError(f"ANDs of {depth} literals of {n_bits} bits do not fit an int64 key; "
-                         f"use depth <= {int(62 / np.log2(2 * n_bits + 1))}")
-
-
-def n_ands(n_bits: int, depth: int) -> int:
-    """Σ_{i≤depth} 2^i·C(n_bits, i): every AND of at most ``depth`` literals (the root included)."""
-    from math import comb
-    return sum(2 ** i * comb(n_bits, i) for i in range(depth + 1))
 
 
 class ProbeFitter:
@@ -113,17 +75,6 @@ class ProbeFitter:
         var = t_val.var(axis=0)
         return np.where(var > 0, mse / np.where(var > 0, var, 1.0), 1.0)
 
-    def single_score(self, t_fit: np.ndarray, t_val: np.ndarray) -> float:
-        """One probe fitted on its own by least squares on [Z; √(λn)·I] (the naive way,
-        for ``make bench``); the same number as ``scores`` up to round-off."""
-        m = self.n_units
-        ridge_rows = np.sqrt(self.ridge_n) * np.eye(m)
-        mean = t_fit.mean()
-        w = np.linalg.lstsq(np.vstack([self.z_fit, ridge_rows]),
-                            np.concatenate([t_fit - mean, np.zeros(m)]), rcond=None)[0]
-        var = t_val.var()
-        return float(((t_val - mean - self.z_val @ w) ** 2).mean() / var) if var > 0 else 1.0
-
 
 @dataclass(frozen=True, eq=False)
 class Probed:
@@ -154,19 +105,6 @@ class Probed:
     def n_probes(self, k: int) -> int:
         """Distinct ANDs probed with beam width k, the root included."""
         return int(self.in_beam[:, self.ks.index(k)].sum())
-
-
-def extensions(codes: np.ndarray, n_bits: int) -> np.ndarray:
-    """(Q, j + 1) the distinct one-literal extensions of the ANDs ``codes`` (P, j) (sorted rows,
-    no −1 padding), each with a literal on a variable not in it; rows sorted by key."""
-    n, j = codes.shape
-    literal = np.arange(2 * n_bits)
-    grown = np.concatenate([np.repeat(codes, 2 * n_bits, axis=0), np.tile(literal, n)[:, None]], axis=1)
-    free = ~(grown[:, :j] // 2 == grown[:, j:] // 2).any(axis=1)
-    grown = np.sort(grown[free], axis=1)
-    keys = and_keys(grown, n_bits)
-    _, first = np.unique(keys, return_index=True)
-    return grown[first]
 
 
 def beam_search(fitter: ProbeFitter, literals_fit: np.ndarray, literals_val: np.ndarray,
@@ -331,46 +269,3 @@ class ProbingDistiller:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Tree predictions (n,) of the widest beam's tree for inputs x (n, d)."""
         return predict(self.tree_, x)
-
-
-def same_function(a: TreeArrays, b: TreeArrays) -> bool:
-    """Whether two trees with threshold-0 splits compute the same function of ±1 inputs.
-
-    Exact, without enumerating inputs: every leaf of ``a`` is the region its path fixes;
-    ``b`` must be constant on it with ``a``'s label, i.e. every leaf of ``b`` reachable under
-    that partial assignment (both branches where it leaves a variable free) has that label.
-    Needs no variable twice on a path (as in every tree of ±1 inputs split at 0).
-    """
-    label_a, label_b = _leaf_labels(a), _leaf_labels(b)
-    for leaf, path in _leaf_paths(a):
-        stack = [0]
-        while stack:
-            node = stack.pop()
-            if b.is_leaf[node]:
-                if label_b[node] != label_a[leaf]:
-                    return False
-                continue
-            var = int(b.feature[node])
-            if var in path:
-                stack.append(int(b.children_left[node] if path[var] < 0 else b.children_right[node]))
-            else:
-                stack += [int(b.children_left[node]), int(b.children_right[node])]
-    return True
-
-
-def _leaf_labels(tree: TreeArrays) -> np.ndarray:
-    return tree.classes[tree.value[:, 0, :].argmax(axis=1)]
-
-
-def _leaf_paths(tree: TreeArrays) -> list[tuple[int, dict[int, int]]]:
-    """(leaf, {variable: −1 or +1 on its path}) for every leaf."""
-    out, stack = [], [(0, {})]
-    while stack:
-        node, path = stack.pop()
-        if tree.is_leaf[node]:
-            out.append((node, path))
-            continue
-        var = int(tree.feature[node])
-        stack += [(int(tree.children_left[node]), {**path, var: -1}),
-                  (int(tree.children_right[node]), {**path, var: +1})]
-    return out

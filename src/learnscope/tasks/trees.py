@@ -6,7 +6,7 @@ node (all nodes above depth r: the tree is complete, 2^r leaves) splits on a var
 uniformly among those not already on its path from the root, and every leaf's label is ±1
 with probability 1/2. Nothing is redrawn, so a tree may compute a function that a smaller
 tree also computes (two sibling leaves with one label); recovery is judged on the function
-(``learnscope.distill.probing.same_function``), never on the node layout.
+(``learnscope.distill.ands.same_function``), never on the node layout.
 
 The tree is a ``TreeArrays`` (``tree()``) like every tree in learnscope: a split on x_i
 sends x_i = −1 left (threshold 0), so the left child is the AND with the literal ¬x_i.

@@ -10,7 +10,7 @@ import torch
 
 from learnscope import data
 from learnscope.config import build
-from learnscope.distill import probing
+from learnscope.distill import ands
 from learnscope.run_files import checkpoints_to_xarray, curves_to_xarray
 from learnscope.runspec import ComputeConfig
 from learnscope.studies.distill import STUDY, analysis, figures, metrics, sources
@@ -62,14 +62,14 @@ def test_probe_counts_grow_with_k_and_stay_below_all_ands(study):
     n = summary["n_probes"].values  # (depth, tree, seed, k)
     assert (np.diff(n, axis=-1) > 0).all()
     assert n[..., 0].min() == 1 + 24 + 22  # k = 1: root, 2d literals, 2(d - 1) extensions of the best
-    assert n.max() <= probing.n_ands(12, 2) == int(summary["n_all_ands"].sel(depth=2))
+    assert n.max() <= ands.n_ands(12, 2) == int(summary["n_all_ands"].sel(depth=2))
 
 
 def test_true_ands_are_marked_and_the_root_is_probed(study):
     cfg, runs, probes, _ = study
     for coords, result in probes.items():
         true = result["trees"][0]
-        true_keys = set(probing.and_keys(sources.node_ands(true, 2), 12).tolist())
+        true_keys = set(ands.and_keys(sources.node_ands(true, 2), 12).tolist())
         marked = set(result["probed"].keys[result["and_true"].astype(bool)].tolist())
         assert marked <= true_keys and 0 in marked
         assert runs[coords]["probes"]["n_probes"].values[-1] == result["probed"].in_beam[:, -1].sum()
@@ -89,12 +89,12 @@ def test_summary_schema_metrics_claims_and_figures(study, tmp_path):
     out = metrics.metrics(summary)
     assert out["exact_recovery_r2"] == 1.0
     assert out["probes_vs_all_frac"] == 1.0  # d = 12: a beam of 30 probes every AND of <= 2 literals
-    assert out["detail"]["probes_median"]["r2"][1] < probing.n_ands(12, 2)
+    assert out["detail"]["probes_median"]["r2"][1] < ands.n_ands(12, 2)
     assert {c.key for c in metrics.claims(summary)} == {"recovery_r2_k3", "recovery_r2_k30", "probes_vs_all",
                                                          "probing_vs_cart"}
     for name, draw in figures.FIGURES.items():
         draw(summary).savefig(tmp_path / name)
-    assert probing.same_function(analysis.example_tree(summary, 0), analysis.example_tree(summary, 1))
+    assert ands.same_function(analysis.example_tree(summary, 0), analysis.example_tree(summary, 1))
 
 
 @pytest.mark.parametrize("change,key", [({"ks": [5, 1]}, "distill.ks"), ({"k_paper": 7}, "distill.k_paper"),

@@ -7,7 +7,7 @@ import dataclasses
 from functools import cached_property
 
 from learnscope.config import check_seeds
-from learnscope.distill.probing import check_key_range
+from learnscope.distill.ands import check_key_range
 from learnscope.errors import ConfigError, require
 from learnscope.models.base import ModelConfig
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig, check_recipe

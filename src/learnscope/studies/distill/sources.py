@@ -17,11 +17,12 @@ import time
 
 import numpy as np
 import torch
+import xarray as xr
 from sklearn.tree import DecisionTreeClassifier
 
 from learnscope import store
 from learnscope.config import to_json
-from learnscope.distill import probing, trees
+from learnscope.distill import ands, probing, trees
 from learnscope.features.extract import load_model
 from learnscope.representations import hidden_layers
 from learnscope.runspec import RunSpec
@@ -92,15 +93,17 @@ def probe_run(cfg: DistillStudyConfig, spec: RunSpec, model: torch.nn.Module, x_
                                         .fit(x_fit, labels_fit), None, "binary")
              for leaves in cart_sizes(r)}
     every = [true, carts[min(max(2, int(distilled[-1].is_leaf.sum())), 2 ** r)], constant_tree(labels_fit), *distilled]
-    true_keys = probing.and_keys(node_ands(true, r), cfg.n_bits)
+    true_keys = ands.and_keys(node_ands(true, r), cfg.n_bits)
+    predicted = np.stack([trees.predict(tree, x_val) for tree in every])  # (tree, n_val)
+    cart_predicted = np.stack([trees.predict(tree, x_val) for tree in carts.values()])  # (size, n_val)
     return {
         "trees": every,
-        "exact": np.array([probing.same_function(tree, true) for tree in every], dtype=np.int8),
-        "fidelity": np.array([(trees.predict(tree, x_val) == labels_val).mean() for tree in every]),
-        "agreement": np.array([(trees.predict(tree, x_val) == true_val).mean() for tree in every]),
-        "cart_fidelity": np.array([(trees.predict(tree, x_val) == labels_val).mean() for tree in carts.values()]),
-        "cart_agreement": np.array([(trees.predict(tree, x_val) == true_val).mean() for tree in carts.values()]),
-        "cart_exact": np.array([probing.same_function(tree, true) for tree in carts.values()], dtype=np.int8),
+        "exact": np.array([ands.same_function(tree, true) for tree in every], dtype=np.int8),
+        "fidelity": (predicted == labels_val).mean(axis=1),
+        "agreement": (predicted == true_val).mean(axis=1),
+        "cart_fidelity": (cart_predicted == labels_val).mean(axis=1),
+        "cart_agreement": (cart_predicted == true_val).mean(axis=1),
+        "cart_exact": np.array([ands.same_function(tree, true) for tree in carts.values()], dtype=np.int8),
         "n_probes": np.array([distiller.n_probes_[k] for k in cfg.ks], dtype=np.int64),
         "probed": probed,
         "and_true": np.isin(probed.keys, true_keys).astype(np.int8),
@@ -109,9 +112,8 @@ def probe_run(cfg: DistillStudyConfig, spec: RunSpec, model: torch.nn.Module, x_
     }
 
 
-def probes_dataset(cfg: DistillStudyConfig, spec: RunSpec, result: dict):
-    import xarray as xr
-
+def probes_dataset(cfg: DistillStudyConfig, spec: RunSpec, result: dict) -> xr.Dataset:
+    """The probes file of one run (module docstring) from ``probe_run``'s result."""
     packed = trees.pack(result["trees"])
     names = ["true", "cart", "constant", *[f"probing_k{k}" for k in cfg.ks]]
     probed = result["probed"]
@@ -146,7 +148,7 @@ def probes_dataset(cfg: DistillStudyConfig, spec: RunSpec, result: dict):
                                     "cart_leaves": cart_sizes(spec.task.depth)},
                       attrs={"run": spec.name, "kind": "binary", "depth": spec.task.depth, "tree_seed": spec.task.data_seed,
                              "seed": spec.seed, "n_bits": cfg.n_bits, "n_units": result["n_units"],
-                             "net_val_acc": result["net_val_acc"], "n_all_ands": probing.n_ands(cfg.n_bits, spec.task.depth)})
+                             "net_val_acc": result["net_val_acc"], "n_all_ands": ands.n_ands(cfg.n_bits, spec.task.depth)})
 
 
 def write_probes(cfg: DistillStudyConfig, specs: list[RunSpec], checkpoints: list[str],
