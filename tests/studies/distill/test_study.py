@@ -65,6 +65,16 @@ def test_probe_counts_grow_with_k_and_stay_below_all_ands(study):
     assert n.max() <= ands.n_ands(12, 2) == int(summary["n_all_ands"].sel(depth=2))
 
 
+def test_layers_select_the_probed_hidden_layers(study):
+    cfg, _, _, _ = study
+    spec = cfg.runs("distill", ComputeConfig())[(2, 0, 0)]
+    model = spec.model.build(12, 1, 64, torch.Generator().manual_seed(0))
+    x = sources.probe_inputs(cfg)[0][:10]
+    assert sources.net_labels(model, x)[1].shape == (10, 128)
+    last = sources.net_labels(model, x, (1,))[1]
+    assert last.shape == (10, 64) and np.array_equal(last, sources.net_labels(model, x)[1][:, 64:])
+
+
 def test_true_ands_are_marked_and_the_root_is_probed(study):
     cfg, runs, probes, _ = study
     for coords, result in probes.items():
@@ -100,6 +110,7 @@ def test_summary_schema_metrics_claims_and_figures(study, tmp_path):
 @pytest.mark.parametrize("change,key", [({"ks": [5, 1]}, "distill.ks"), ({"k_paper": 7}, "distill.k_paper"),
                                         ({"depths": [0]}, "distill.depths[0]"),
                                         ({"depths": [13]}, "distill.depths[0]"),
+                                        ({"layers": [2]}, "distill.layers[0]"),
                                         ({"train": {**SECTION["train"], "online": False}}, "distill.train.online")])
 def test_bad_section_names_the_key(change, key):
     from learnscope.errors import ConfigError

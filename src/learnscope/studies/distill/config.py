@@ -37,6 +37,8 @@ class DistillStudyConfig:
         n_fit: fresh uniform inputs on which the probes are fitted (and the DP counts the
             network's labels); n_val: fresh inputs on which they are scored.
         ridge: the probes' ridge λ (relative to n_fit).
+        layers: the hidden layers probed, 0-based (``representations.hidden_layers`` order),
+            concatenated; empty (the default): every hidden layer.
         seed: seed of the fit and validation inputs (the same for every run).
     """
 
@@ -54,6 +56,7 @@ class DistillStudyConfig:
     n_fit: int = 4096
     n_val: int = 4096
     ridge: float = 1.0e-3
+    layers: tuple[int, ...] = ()
     seed: int = 0
 
     coords = ("depth", "tree", "seed")
@@ -81,6 +84,11 @@ class DistillStudyConfig:
         for key in ("n_fit", "n_val"):
             require(getattr(self, key) >= 16, f"{path}.{key}", f"= {getattr(self, key)} must be >= 16")
         require(self.ridge > 0, f"{path}.ridge", f"= {self.ridge} must be > 0")
+        require(len(set(self.layers)) == len(self.layers), f"{path}.layers", "has repeated values")
+        n_hidden = getattr(self.model, "depth", None)  # an mlp's hidden layers
+        for i, layer in enumerate(self.layers):
+            require(0 <= layer < (n_hidden or 1 << 30), f"{path}.layers[{i}]",
+                    f"= {layer} must be a hidden layer index in [0, {n_hidden})")
         require(self.train.online, f"{path}.train.online", "must be true: training draws fresh inputs")
         check_recipe(self.model, self.train, path)
 

@@ -69,11 +69,14 @@ def constant_tree(labels: np.ndarray) -> trees.TreeArrays:
     return trees.from_counts([-1], [-1], [-2], [[(labels < 0).sum(), (labels > 0).sum()]])
 
 
-def net_labels(model: torch.nn.Module, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The network's ±1 labels (n,) and its hidden layers concatenated (n, Σ widths)."""
+def net_labels(model: torch.nn.Module, x: np.ndarray, layers: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """The network's ±1 labels (n,) and its hidden ``layers`` (all if empty) concatenated (n, Σ widths)."""
     with torch.no_grad():
         xt = torch.from_numpy(x)
-        hidden = torch.cat(hidden_layers(model, xt), dim=1)
+        hidden = hidden_layers(model, xt)
+        if any(layer >= len(hidden) for layer in layers):
+            raise ValueError(f"distill.layers = {list(layers)}: the network has {len(hidden)} hidden layers")
+        hidden = torch.cat([hidden[i] for i in layers] if layers else hidden, dim=1)
         out = model(xt)[:, 0]
     return torch.where(out >= 0, 1.0, -1.0).numpy(), hidden.numpy()
 
@@ -82,8 +85,8 @@ def probe_run(cfg: DistillStudyConfig, spec: RunSpec, model: torch.nn.Module, x_
               x_val: np.ndarray) -> dict:
     """Everything a probes file holds for one trained network (module docstring)."""
     r = spec.task.depth
-    labels_fit, z_fit = net_labels(model, x_fit)
-    labels_val, z_val = net_labels(model, x_val)
+    labels_fit, z_fit = net_labels(model, x_fit, cfg.layers)
+    labels_val, z_val = net_labels(model, x_val, cfg.layers)
     distiller = probing.ProbingDistiller(r, cfg.ks, cfg.ridge).fit(x_fit, labels_fit, z_fit, x_val, z_val)
     probed = distiller.probed_
     true = spec.task.tree(x_fit)
@@ -160,7 +163,7 @@ def write_probes(cfg: DistillStudyConfig, specs: list[RunSpec], checkpoints: lis
         ckpt = store.read(path, "checkpoints", expect={"run": spec.name})
         model = load_model(spec, ckpt, ckpt.sizes["step"] - 1, torch.device("cpu"))
         result = probe_run(cfg, spec, model, x_fit, x_val)
-        made_with = {"run": spec, **{key: getattr(cfg, key) for key in ("ks", "n_fit", "n_val", "ridge", "seed")}}
+        made_with = {"run": spec, **{key: getattr(cfg, key) for key in ("ks", "n_fit", "n_val", "ridge", "seed", "layers")}}
         store.write(probes_dataset(cfg, spec, result), out, "probes", to_json(made_with),
                     store.own_inputs(inputs, path, checkpoints))
         log.info("%s: net val acc %.4f, %d units, probes %s, exact %s (%.1f s)", spec.name, result["net_val_acc"],
