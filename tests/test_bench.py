@@ -11,6 +11,7 @@ import torch
 
 from learnscope import bench
 from learnscope.bench_probing import ProbingBenchSizes
+from learnscope.bench_rfm import RfmBenchSizes, autograd_agop, fitted
 from learnscope.bench_similarity import SimilarityBenchSizes, pairwise_loop, representations
 from learnscope.features.agop import agop
 from learnscope.similarity import distance_matrices
@@ -18,7 +19,8 @@ from learnscope.similarity import distance_matrices
 TINY = bench.BenchSizes(n_runs=2, d=8, width=16, batch_size=8, steps=20, n_train=64, n_test=32, gemm_n=64,
                         agop_d=6, agop_width=16, agop_n=40, agop_n_loop=10, repeats=1, snapshot_repeats=1,
                         gdln_steps=2, similarity=SimilarityBenchSizes(n_reps=3, n_samples=20, n_features=4, n_lams=2),
-                        probing=ProbingBenchSizes(n_bits=6, n_units=8, n_fit=40, n_val=40, n_probes=12, n_loop=3))
+                        probing=ProbingBenchSizes(n_bits=6, n_units=8, n_fit=40, n_val=40, n_probes=12, n_loop=3),
+                        rfm=RfmBenchSizes(n=60, d=6, n_loop=5))
 
 
 def test_run_benchmarks_json_has_every_key(tmp_path, monkeypatch):
@@ -76,3 +78,9 @@ def test_similarity_baseline_computes_the_same_matrices():
     loop, batched = pairwise_loop(reps, lams), distance_matrices(reps, lams)
     for name in loop:
         np.testing.assert_allclose(loop[name], batched[name], rtol=1e-10, atol=1e-12)
+
+
+def test_rfm_autograd_baseline_matches_the_closed_form_agop():
+    rfm = fitted(RfmBenchSizes(n=60, d=6))
+    points = rfm.x_train_[:10]  # training inputs: the i = j term is 0 in both (autograd: distance floored)
+    np.testing.assert_allclose(autograd_agop(rfm, points), rfm.agop(points), rtol=1e-8, atol=1e-14)

@@ -10,7 +10,8 @@ batched model vs the reference notebook's loop over pathway pairs, ``learnscope.
 ``similarity_vs_pairwise`` (every distance matrix over representations and λ at once vs a loop
 over pairs calling the per-pair functions, ``learnscope.bench_similarity``),
 ``probing_vs_per_probe`` (the probing distiller's probes fitted as one batch vs each on its own
-by least squares, ``learnscope.bench_probing``).
+by least squares, ``learnscope.bench_probing``), ``rfm_agop_vs_autograd`` (the Recursive
+Feature Machine's AGOP in closed form vs one autograd gradient per input, ``learnscope.bench_rfm``).
 
 Timing (``best_times``): ``time.perf_counter``, one warm-up call, then the best of
 ``repeats`` calls, all under ``setup_compute`` with ``os.cpu_count()`` threads, baselines
@@ -34,6 +35,7 @@ from torch import Tensor, nn
 from learnscope import data
 from learnscope.bench_gdln import GdlnBenchSizes, bench_gdln
 from learnscope.bench_probing import ProbingBenchSizes, bench_probing
+from learnscope.bench_rfm import RfmBenchSizes, bench_rfm
 from learnscope.bench_similarity import SimilarityBenchSizes, bench_similarity
 from learnscope.features.agop import agop
 from learnscope.models.mlp import MLPConfig
@@ -46,7 +48,8 @@ COMPUTE = ComputeConfig(device="cpu", threads=os.cpu_count() or 1)
 TARGETS = {"ensemble_vs_loop": (">=", 3.0), "ensemble_gflops_frac": (">=", 0.35),
            "agop_vs_loop": (">=", 30.0), "agop_vs_fwd_bwd": ("<=", 3.0),
            "snapshot_overhead_frac": ("<=", 0.05), "gdln_vs_pair_loop": (">=", 3.0),
-           "similarity_vs_pairwise": (">=", 5.0), "probing_vs_per_probe": (">=", 20.0)}
+           "similarity_vs_pairwise": (">=", 5.0), "probing_vs_per_probe": (">=", 20.0),
+           "rfm_agop_vs_autograd": (">=", 5.0)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -63,7 +66,7 @@ class BenchSizes:
             trainings, ``snapshot_repeats`` for the single-run snapshot comparison.
         gdln_steps: full-batch steps of the gated-network comparison.
         similarity: the representation-distance comparison's sizes.
-        probing: the probing distiller's comparison's sizes.
+        probing: the probing distiller's comparison's sizes; rfm: the RFM AGOP comparison's.
     """
 
     n_runs: int = 16
@@ -85,6 +88,7 @@ class BenchSizes:
     gdln_steps: int = 100
     similarity: SimilarityBenchSizes = SimilarityBenchSizes()
     probing: ProbingBenchSizes = ProbingBenchSizes()
+    rfm: RfmBenchSizes = RfmBenchSizes()
 
 
 def best_times(fns: dict[str, Callable[[], object]], repeats: int,
@@ -245,8 +249,9 @@ def run_benchmarks(s: BenchSizes = BenchSizes()) -> dict:
     gdln = bench_gdln(best_times, COMPUTE, s.train_repeats, GdlnBenchSizes(steps=s.gdln_steps))
     similarity = bench_similarity(best_times, s.repeats, s.similarity)
     probes = bench_probing(best_times, s.repeats, s.probing)
+    rfm = bench_rfm(best_times, s.repeats, s.rfm)
     for part_values, part in (bench_ensemble(s, tensors, gemm), bench_agop(s), bench_snapshots(s, tensors), gdln,
-                              similarity, probes):
+                              similarity, probes, rfm):
         values |= part_values
         detail |= {k: detail[k] | v if k in ("times_s", "gflops", "notes") else v for k, v in part.items()}
     detail |= {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
