@@ -83,4 +83,5 @@ def test_similarity_baseline_computes_the_same_matrices():
 def test_rfm_autograd_baseline_matches_the_closed_form_agop():
     rfm = fitted(RfmBenchSizes(n=60, d=6))
     points = rfm.x_train_[:10]  # training inputs: the i = j term is 0 in both (autograd: distance floored)
-    np.testing.assert_allclose(autograd_agop(rfm, points), rfm.agop(points), rtol=1e-8, atol=1e-14)
+    expected = rfm.agop(points)  # float64 on both sides; the tolerance leaves room for other summation orders
+    np.testing.assert_allclose(autograd_agop(rfm, points), expected, rtol=1e-6, atol=1e-9 * np.abs(expected).max())
