@@ -1,11 +1,16 @@
 # A study that analyses other studies' runs (e.g. similarity) reads their checkpoints in one
-# job of its own (Study.read_sources); its study job then reads what that job wrote.
+# job of its own (Study.read_sources); its study job then reads what that job wrote. The job
+# may also read tasks' datasets (Study.source_datasets), e.g. to fit a kernel machine.
 def source_specs(study):
     return STUDIES[study].source_runs(study, PARAMS.studies[study], PARAMS)
 
 
 def source_outputs(study):
     return STUDIES[study].source_outputs(study, PARAMS.studies[study], PARAMS)
+
+
+def source_datasets(study):
+    return STUDIES[study].source_datasets(study, PARAMS.studies[study], PARAMS)
 
 
 def sources_code(study):
@@ -15,7 +20,7 @@ def sources_code(study):
 
 
 for _study in PARAMS.studies:
-    if not source_specs(_study):
+    if not source_outputs(_study):
         continue
 
     rule:
@@ -23,6 +28,7 @@ for _study in PARAMS.studies:
             f"sources_{_study}"
         input:
             checkpoints=[store.run_path(run, "checkpoints.nc") for run in source_specs(_study)],
+            datasets=source_datasets(_study),
             code=sources_code(_study),
             script="scripts/sources.py",
         output:

@@ -144,7 +144,7 @@ def test_check_methods_run_with_the_dotted_path():
 
 def test_polymorphic_section_unknown_name_lists_the_known_ones():
     message = _fails(GOOD | {"task": {"family": "nope", "n_train": 1, "n_test": 1}}, "task.family")
-    assert ("known: digits, group_composition, modular_addition, multi_index, random_tree, routing, sparse_parity, "
+    assert ("known: digits, gated_product, group_composition, modular_addition, multi_index, random_tree, routing, sparse_parity, "
             "template_copy, templates") in message
     assert "known: embed_mlp, gdln, mlp, mlp_xxt, seq_transformer, transformer" in _fails(
         GOOD | {"model": {"name": "cnn"}}, "model.name")

@@ -74,12 +74,12 @@ def test_unknown_key(default_data):
 
 def test_unknown_section(default_data):
     message = _error(_with(default_data, lambda d: d.update(leaps={})), "leaps")
-    assert "allowed: algebra, attention, compute, distill, features, gdln, leap, parity, similarity, trees" in message
+    assert "allowed: algebra, attention, compute, distill, features, gdln, leap, nfa, parity, similarity, trees" in message
 
 
 def test_a_study_section_may_be_left_out_but_not_all(default_data):
     params = load_params(_with(default_data, lambda d: [d.pop(k) for k in ("parity", "algebra", "gdln", "attention",
-                                                                            "similarity", "distill")]))
+                                                                            "similarity", "distill", "nfa")]))
     assert set(params.studies) == {"leap"} and all(s.study == "leap" for s in params.runs.values())
     # similarity reads parity's and algebra's runs: left in without them, it names the key
     message = _error(_with(default_data, lambda d: [d.pop("parity")]), "similarity.sources.parity")
@@ -159,7 +159,7 @@ def test_max_depth_at_least_one(default_data):
 def test_unknown_task_family_lists_the_known_ones(default_data):
     message = _error(_with(default_data, lambda d: d["parity"]["tasks"]["staircase"].update(family="stairs")),
                      "parity.tasks.staircase.family")
-    assert "'stairs'" in message and "digits, group_composition, modular_addition, multi_index, random_tree, routing, sparse_parity" in message
+    assert "'stairs'" in message and "digits, gated_product, group_composition, modular_addition, multi_index, random_tree, routing, sparse_parity" in message
 
 
 def test_unknown_model_name_lists_the_known_ones(default_data):
@@ -272,7 +272,7 @@ def test_check_cli_rejects_a_bad_file_with_exit_code_2(tmp_path):
 
 def test_check_cli_accepts_the_default(capsys):
     assert main(["check", str(DEFAULT)]) == 0
-    assert f"ok, {len(load_params(DEFAULT).runs)} runs in 7 studies" in capsys.readouterr().out
+    assert f"ok, {len(load_params(DEFAULT).runs)} runs in 8 studies" in capsys.readouterr().out
 
 
 def test_runs_cli_lists_every_run(capsys):
@@ -282,4 +282,5 @@ def test_runs_cli_lists_every_run(capsys):
     assert lines[0].split("\t")[0] == "parity-sparse_parity-w64-s0"
     gdln = [line for line in lines if line.startswith("gdln-routing-w64-init2.5-s")]
     assert gdln and all("task=routing(routing)" in line for line in gdln)
-    assert lines[-1].startswith("distill-r3_tree") and "(random_tree)" in lines[-1]
+    assert any(line.startswith("distill-r3_tree") and "(random_tree)" in line for line in lines)
+    assert lines[-1].startswith("nfa-rfm_demo-w256-s") and "(gated_product)" in lines[-1]

@@ -2,6 +2,7 @@
 PSD, M = I is plain Laplace kernel ridge regression, and the paper's demo learns its features."""
 
 import numpy as np
+import pytest
 import torch
 from sklearn.kernel_ridge import KernelRidge
 
@@ -58,3 +59,19 @@ def test_demo_learns_the_three_relevant_coordinates():
     assert mse[-1] < mse[0] / 2  # the learned metric helps several-fold
     assert set(np.argsort(-np.diag(rfm.M_))[:3].tolist()) == {0, 1, 5}
     assert rfm.predict(x_test).shape == (500,)
+
+
+def test_each_metric_is_the_previous_predictors_agop_over_its_largest_entry():
+    x, y = demo(200, 5)
+    normalised = RFM(iterations=2).fit(x, y)
+    raw = RFM(iterations=1, normalise=False).fit(x, y)
+    first = RFM(iterations=0).fit(x, y)
+    np.testing.assert_allclose(raw.M_, first.agop(x), rtol=1e-12)
+    np.testing.assert_allclose(normalised.history_[1]["M"], raw.M_ / np.abs(raw.M_).max(), rtol=1e-12)
+    assert [np.abs(entry["M"]).max() for entry in normalised.history_] == [1.0, 1.0, 1.0]
+
+
+def test_a_constant_predictor_names_the_iteration():
+    x = np.random.default_rng(0).normal(size=(30, 4))
+    with pytest.raises(ValueError, match="RFM iteration 1: the predictor's AGOP is zero"):
+        RFM(iterations=2).fit(x, np.zeros(30))

@@ -6,7 +6,9 @@ An RFM is kernel ridge regression with the Laplace kernel of a learned Mahalanob
 
 alternated with the feature update M ← AGOP of the kernel predictor f(x) = Σ_i α_i K_M(x, x_i)
 over the training inputs (the average gradient outer product, the same update the Neural
-Feature Ansatz says a network's first layer follows). M starts at the identity.
+Feature Ansatz says a network's first layer follows), divided by its largest entry by default
+(``normalise``; ``shared/STUDIES.md`` §1), so the bandwidth L keeps its meaning from one
+iteration to the next. M starts at the identity.
 
 The gradient is in closed form: ∇f(x) = −(1/L)·M·Σ_i α_i K_M(x, x_i)(x − x_i)/‖x − x_i‖_M, so
 the AGOP of n points is a few (n × n) @ (n × d) products per output, in row blocks: no
@@ -41,16 +43,19 @@ class RFM:
         bandwidth: L of the Laplace kernel.
         ridge: the ridge λ of kernel ridge regression, (K + λI) α = y.
         iterations: feature updates; the final predictor is fitted once more after the last.
+        normalise: divide each new M by its largest entry (the AGOP is PSD: its largest
+            diagonal entry); False keeps the AGOP's own scale.
 
     Attributes (after ``fit``):
         M_: (d, d) the learned metric (symmetric positive semi-definite).
         alpha_: (n, c) the kernel ridge coefficients with M_.
         history_: per fitted predictor (iterations + 1 of them, the first with M = I): its
-            metric ``M`` and, when test data was given, its ``test_mse``.
+            metric ``M`` and, when test data was given, its ``test_predictions`` (n_test, c)
+            and ``test_mse``.
     """
 
-    def __init__(self, bandwidth: float = 10.0, ridge: float = 1e-3, iterations: int = 5):
-        self.bandwidth, self.ridge, self.iterations = bandwidth, ridge, iterations
+    def __init__(self, bandwidth: float = 10.0, ridge: float = 1e-3, iterations: int = 5, normalise: bool = True):
+        self.bandwidth, self.ridge, self.iterations, self.normalise = bandwidth, ridge, iterations, normalise
 
     def _solve(self, x: np.ndarray, y: np.ndarray, m: np.ndarray) -> np.ndarray:
         gram = laplace_kernel(x, x, m, self.bandwidth)
@@ -69,12 +74,18 @@ class RFM:
             self.M_, self.alpha_ = m, self._solve(x, y2, m)
             entry = {"M": m.copy()}
             if x_test is not None:
-                residual = self._predict2(np.asarray(x_test, dtype=np.float64)) - \
-                    np.asarray(y_test, dtype=np.float64).reshape(len(x_test), -1)
+                entry["test_predictions"] = self._predict2(np.asarray(x_test, dtype=np.float64))
+                residual = entry["test_predictions"] - np.asarray(y_test, dtype=np.float64).reshape(len(x_test), -1)
                 entry["test_mse"] = float((residual ** 2).mean())
             self.history_.append(entry)
             if iteration < self.iterations:
                 m = self.agop(x)
+                if self.normalise:
+                    top = float(np.abs(m).max())
+                    if not top > 0:
+                        raise ValueError(f"RFM iteration {iteration + 1}: the predictor's AGOP is zero (a constant "
+                                         "predictor); nothing to normalise")
+                    m = m / top
         self._scalar = np.ndim(y) == 1
         return self
 

@@ -67,6 +67,11 @@ def probes_path(study: str, run: str) -> str:
     return f"{STUDIES_DIR}/{study}/probes/{run}.nc"
 
 
+def rfm_path(study: str, task: str) -> str:
+    """A Recursive Feature Machine fitted to one task's dataset (the ``nfa`` study's sources job)."""
+    return f"{STUDIES_DIR}/{study}/rfm/{task}.nc"
+
+
 def resume_path(run: str) -> str:
     """Training state of an unfinished run: outside every rule's outputs, deleted at the end."""
     return f"{RESUME_DIR}/{run}.nc"
@@ -113,6 +118,8 @@ SCHEMAS: dict[str, Schema] = {
     "probes": Schema({"exact": ("tree",), "fidelity": ("tree",), "n_probes": ("k",), "and_score": ("and",),
                       "and_codes": ("and", "literal"), "tree_feature": ("tree", "node")},
                      ("run", "depth", "n_bits", "n_all_ands")),
+    "rfm": Schema({"metric": ("iteration", "in_a", "in_b"), "test_mse": ("iteration",), "test_acc": ("iteration",),
+                   "support": ("input",)}, ("task_name", "kind", "bandwidth", "ridge")),
     "summary": Schema({}, ("study",)),
 }
 

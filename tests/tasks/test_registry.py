@@ -12,6 +12,7 @@ from learnscope.tasks.base import Task
 from learnscope.tasks.algebra import GroupComposition, ModularAddition
 from learnscope.tasks.boolean import MultiIndex, SparseParity
 from learnscope.tasks.digits import Digits
+from learnscope.tasks.gaussian import GatedProduct
 from learnscope.tasks.routing import Routing
 from learnscope.tasks.templates import TemplateCopy, Templates
 from learnscope.tasks.trees import RandomTree
@@ -28,6 +29,7 @@ EXAMPLES = {
     "templates": Templates(n_train=8, n_test=4, n_symbols=3, n_test_symbols=2, template_set="aba_abb"),
     "template_copy": TemplateCopy(n_train=8, n_test=4, n_symbols=3, n_test_symbols=2, templates={"ABA": 0.0, "ABB": 0.0}),
     "random_tree": RandomTree(n_train=8, n_test=4, n_bits=5, depth=2),
+    "gated_product": GatedProduct(n_train=8, n_test=4, dim=6),
 }
 
 
@@ -41,7 +43,7 @@ def test_unknown_name_lists_the_known_ones_sorted():
     with pytest.raises(ConfigError) as info:
         get_task_class("parityy", "params.yaml: parity.tasks.foo")
     assert str(info.value) == (
-        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, group_composition, modular_addition, multi_index, random_tree, routing, "
+        "params.yaml: parity.tasks.foo.family = 'parityy' is unknown; known: digits, gated_product, group_composition, modular_addition, multi_index, random_tree, routing, "
         "sparse_parity, template_copy, templates"
     )
 

@@ -8,6 +8,7 @@ from learnscope.registry import Registry
 
 MEASURES = Registry("measure", "", {
     "agop": "learnscope.features.nfa:AGOP_MEASURE",
+    "layer_nfa": "learnscope.features.nfa:LAYER_NFA_MEASURE",
     "fourier": "learnscope.features.fourier:FOURIER_MEASURE",
     "group": "learnscope.features.algebra:GROUP_MEASURE",
     "gdln": "learnscope.features.gdln:GDLN_MEASURE",

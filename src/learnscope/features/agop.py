@@ -91,6 +91,35 @@ def ensemble_agop(model: torch.nn.Module, x: Tensor, row_chunk: int = 2048) -> T
     return total / n
 
 
+def ensemble_layer_agops(model: torch.nn.Module, x: Tensor, row_chunk: int = 2048) -> list[Tensor]:
+    """Every member's AGOP with respect to the input of each of its linear layers but the
+    readout: for an ensemble of MLPs (``EnsembleMLP``) with layers W_1..W_{L+1}, entry l is
+    (M, in_l, in_l) = (1/n) Σ_i J_{l,i}ᵀ J_{l,i} with J_{l,i} = ∂f(x_i)/∂h_{l−1}(x_i), h_0 = x
+    (entry 0 is the input AGOP of ``ensemble_agop``), summed over the outputs.
+
+    One backward pass per output gives the per-sample gradients with respect to every layer's
+    input at once (``EnsembleMLP.forward``'s ``layer_inputs``), for every member: no loop over
+    members, samples or layers. Rows are summed in chunks of ``row_chunk`` (as ``ensemble_agop``).
+    The readout's own AGOP is its WᵀW exactly (f is linear in its input), so it is left out.
+    """
+    n = x.shape[0]
+    n_members = int(model.n_members)
+    totals: list[Tensor] = []
+    for start in range(0, n, row_chunk):
+        xr = x[start:start + row_chunk].detach().expand(n_members, -1, -1).clone().requires_grad_(True)
+        inputs: list[Tensor] = []
+        out = model(xr, layer_inputs=inputs)  # (M, m, c); inputs[l]: (M' ≥ M, in_l, m)
+        hidden = inputs[:-1]
+        if not totals:
+            totals = [torch.zeros(n_members, h.shape[1], h.shape[1], dtype=x.dtype, device=x.device) for h in hidden]
+        for k in range(out.shape[-1]):
+            grads = torch.autograd.grad(out[..., k].sum(), hidden, retain_graph=k + 1 < out.shape[-1])
+            for total, grad in zip(totals, grads):
+                grad = grad[:n_members]  # (M, in_l, m)
+                total += torch.einsum("kdm,kem->kde", grad, grad)
+    return [total / n for total in totals]
+
+
 def matrix_power_psd(m: Tensor, power: float) -> Tensor:
     """Symmetric PSD matrix to a real power, M^p = V diag(max(λ, 0)^p) Vᵀ.
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from learnscope.features.agop import ensemble_agop, matrix_power_psd
+from learnscope.features.agop import ensemble_agop, ensemble_layer_agops, matrix_power_psd
 from learnscope.features.measure import Measure
 
 WEIGHT_FORMS = ("W", "dW")
@@ -101,6 +101,13 @@ def _correlation_table(nfm: Tensor, agop_forms: list[Tensor]) -> Tensor:
         for k, metric in enumerate(METRICS):
             table[i, k] = METRIC_FNS[metric](nfm, g)
     return table
+
+
+def matrix_correlations(nfm: Tensor, agop: Tensor) -> Tensor:
+    """corr(nfm, G(agop)) for each power of AGOP_POWERS and each metric of METRICS:
+    (len(AGOP_POWERS), len(METRICS)) float64, for a Neural Feature Matrix (in, in) and an
+    AGOP-like PSD matrix (in, in), e.g. a Recursive Feature Machine's M."""
+    return _correlation_table(nfm.detach().to(torch.float64), _agop_forms(agop, nfm.shape[0]))
 
 
 def nfa_correlations(w: Tensor, w0: Tensor, agop: Tensor) -> Tensor:
@@ -194,3 +201,70 @@ class AgopMeasure(Measure):
 
 
 AGOP_MEASURE = AgopMeasure()
+
+
+def layer_measures(states: list[dict[str, Tensor]], agops: list[Tensor]) -> dict:
+    """NFA correlations of every hidden weight matrix of one MLP run at each snapshot.
+
+    Args:
+        states: the run's state dicts per snapshot (``layers.{l}.weight``), ``states[0]`` at init.
+        agops: per layer l, (steps, in_l, in_l) the AGOP w.r.t. that layer's input per snapshot.
+
+    Returns:
+        ``layer_nfa_corr`` (step, hidden_layer, weight_form, agop_power, metric) and
+        ``layer_nfa_corr_init`` (step, hidden_layer, agop_power, metric): corr(F(W_l,t), G(AGOP_l,t))
+        and the init baseline corr(W_l,0ᵀW_l,0, G(AGOP_l,t)).
+    """
+    corr = np.empty((len(states), len(agops), len(WEIGHT_FORMS), len(AGOP_POWERS), len(METRICS)))
+    init = np.empty((len(states), len(agops), len(AGOP_POWERS), len(METRICS)))
+    for layer, layer_agops in enumerate(agops):
+        w0 = states[0][f"layers.{layer}.weight"].double()
+        for t, (state, g) in enumerate(zip(states, layer_agops)):
+            corr[t, layer] = nfa_correlations(state[f"layers.{layer}.weight"], w0, g).numpy()
+            init[t, layer] = nfa_init_baseline(w0, g).numpy()
+    return {"layer_nfa_corr": corr, "layer_nfa_corr_init": init}
+
+
+class LayerNfaMeasure(Measure):
+    """Measure ``layer_nfa``: the Neural Feature Ansatz at every hidden weight matrix W_l of an
+    MLP (not the readout, whose AGOP is its WᵀW exactly): W_lᵀW_l against the AGOP of the
+    output with respect to that layer's input h_{l−1} (h_0 = x; over the first
+    ``features.agop_samples`` training inputs), every convention, with the init baseline
+    corr(W_l,0ᵀW_l,0, AGOP_l,t) per layer; correlations only (a hidden layer's AGOP is
+    width x width per snapshot, too big to keep)."""
+
+    name = "layer_nfa"
+    schema = {"layer_nfa_corr": ("step", "hidden_layer", "weight_form", "agop_power", "metric"),
+              "layer_nfa_corr_init": ("step", "hidden_layer", "agop_power", "metric")}
+
+    def applies(self, spec) -> bool:
+        from learnscope.models.mlp import MLPConfig
+
+        return type(spec.model) is MLPConfig
+
+    def batched(self, model, spec, tensors, outputs, cfg):
+        agops = ensemble_layer_agops(model, tensors["x_train"][:cfg.agop_samples])
+        return {f"layer_agop_{layer}": a.double().cpu() for layer, a in enumerate(agops)}
+
+    def per_run(self, spec, states, rows):
+        agops = [torch.from_numpy(rows[f"layer_agop_{layer}"]) for layer in range(spec.model.depth)]
+        return layer_measures(states, agops)
+
+    def variables(self, spec, m):
+        variables = {
+            "layer_nfa_corr": (("step", "hidden_layer", "weight_form", "agop_power", "metric"), m["layer_nfa_corr"],
+                               {"long_name": "NFA correlation of hidden layer l: corr(F(W_l,t), G(AGOP_l,t)), "
+                                "AGOP w.r.t. the layer's input", "units": "1"}),
+            "layer_nfa_corr_init": (("step", "hidden_layer", "agop_power", "metric"), m["layer_nfa_corr_init"],
+                                    {"long_name": "init baseline of hidden layer l: corr(W_l,0^T W_l,0, G(AGOP_l,t))",
+                                     "units": "1"}),
+        }
+        coords = {"hidden_layer": ("hidden_layer", np.arange(m["layer_nfa_corr"].shape[1]),
+                            {"long_name": "hidden weight matrix, 0-based (0: the first layer, on the input)"}),
+                  "weight_form": ("weight_form", np.array(WEIGHT_FORMS, dtype=object)),
+                  "agop_power": ("agop_power", np.array(AGOP_POWERS, dtype=object)),
+                  "metric": ("metric", np.array(METRICS, dtype=object))}
+        return variables, coords, {"main_convention": ",".join(MAIN_CONVENTION)}
+
+
+LAYER_NFA_MEASURE = LayerNfaMeasure()

@@ -150,7 +150,11 @@ class EnsembleMLP(Ensemble):
             nn.Parameter(torch.stack([m.layers[i].bias.detach() for m in members]))
             for i in range(n_layers)) if self.has_bias else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (E, B, d_in) or (B, d_in) -> (E, B, d_out)
+    def forward(self, x: torch.Tensor, layer_inputs: list | None = None) -> torch.Tensor:
+        """(E, B, d_in) or (B, d_in) -> (E, B, d_out). A list passed as ``layer_inputs``
+        receives the input of every linear layer as the tensor the layer reads, (E', in, B)
+        with E' ≥ E members (keep the first E), still in the graph: gradients of the output
+        with respect to them are the per-sample gradients with respect to each layer's input."""
         weights = list(self.weights)
         biases = list(self.biases) if self.has_bias else [None] * len(weights)
         if self.n_members == 1:
@@ -160,9 +164,9 @@ class EnsembleMLP(Ensemble):
             weights = [torch.cat([w, w]) for w in weights]
             biases = [b if b is None else torch.cat([b, b]) for b in biases]
             x = x if x.dim() == 2 else torch.cat([x, x])
-        return self._forward(x, weights, biases)[: self.n_members] * self.output_scale
+        return self._forward(x, weights, biases, layer_inputs)[: self.n_members] * self.output_scale
 
-    def _forward(self, x: torch.Tensor, weights: list, biases: list) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor, weights: list, biases: list, layer_inputs: list | None = None) -> torch.Tensor:
         # Activations are kept as (E, features, B): the weight gradient W.grad = δ @ h is then
         # produced contiguous, not as a transposed view that autograd must copy (3x per step
         # at d = 256, m = 512, B = 8).
@@ -170,6 +174,8 @@ class EnsembleMLP(Ensemble):
         if h.dim() == 2:
             h = h.expand(weights[0].shape[0], *h.shape)
         for i, (w, b) in enumerate(zip(weights, biases)):
+            if layer_inputs is not None:
+                layer_inputs.append(h)
             h = torch.baddbmm(b.unsqueeze(2), w, h) if b is not None else torch.bmm(w, h)
             if i < len(weights) - 1:
                 h = self.activation(h)

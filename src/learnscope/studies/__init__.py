@@ -14,4 +14,5 @@ STUDIES = Registry("study", "", {
     "attention": "learnscope.studies.attention:STUDY",
     "similarity": "learnscope.studies.similarity:STUDY",
     "distill": "learnscope.studies.distill:STUDY",
+    "nfa": "learnscope.studies.nfa:STUDY",
 })

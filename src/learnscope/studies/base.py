@@ -39,6 +39,7 @@ class Study:
     A study may analyse other studies' runs instead of (or besides) training its own: it
     names them (``source_runs``), one job of its own reads their checkpoints into files
     (``read_sources`` writes ``source_outputs``), and its study job reads those (``load``).
+    The same job may fit models that are not networks on tasks' datasets (``source_datasets``).
     """
 
     config_type: ClassVar[type]
@@ -56,12 +57,19 @@ class Study:
         return {}
 
     def source_outputs(self, study: str, cfg, params) -> list[str]:
-        """The files its sources job makes from ``source_runs`` (its study job reads them)."""
+        """The files its sources job makes from ``source_runs`` (its study job reads them);
+        a study with any has a sources job."""
+        return []
+
+    def source_datasets(self, study: str, cfg, params) -> list[str]:
+        """Dataset files (``store.dataset_path``) its sources job also reads (e.g. to fit a
+        model other than a network on a task's data). Default: none."""
         return []
 
     def read_sources(self, study: str, cfg, specs: list[RunSpec], checkpoints: list[str],
                      out_paths: list[str], inputs: list[str]) -> None:
-        """The sources job: read the ``specs``' ``checkpoints`` and write ``out_paths``."""
+        """The sources job: read the ``specs``' ``checkpoints`` (and ``source_datasets``, among
+        ``inputs``) and write ``out_paths``."""
         raise NotImplementedError(f"study {study} reads no other study's runs")
 
     def load(self, study: str, cfg, inputs: list[str]) -> LoadedRuns:

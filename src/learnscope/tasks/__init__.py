@@ -13,6 +13,7 @@ TASKS = Registry("task family", "family", {
     "sparse_parity": "learnscope.tasks.boolean:SparseParity",
     "multi_index": "learnscope.tasks.boolean:MultiIndex",
     "digits": "learnscope.tasks.digits:Digits",
+    "gated_product": "learnscope.tasks.gaussian:GatedProduct",
     "modular_addition": "learnscope.tasks.algebra:ModularAddition",
     "group_composition": "learnscope.tasks.algebra:GroupComposition",
     "random_tree": "learnscope.tasks.trees:RandomTree",
