@@ -10,17 +10,19 @@ import numpy as np
 import torch
 
 from learnscope import bench
+from learnscope.bench_layer_agop import LayerAgopBenchSizes, member_loop, networks
 from learnscope.bench_probing import ProbingBenchSizes
 from learnscope.bench_rfm import RfmBenchSizes, autograd_agop, fitted
 from learnscope.bench_similarity import SimilarityBenchSizes, pairwise_loop, representations
-from learnscope.features.agop import agop
+from learnscope.features.agop import agop, ensemble_layer_agops
 from learnscope.similarity import distance_matrices
 
 TINY = bench.BenchSizes(n_runs=2, d=8, width=16, batch_size=8, steps=20, n_train=64, n_test=32, gemm_n=64,
                         agop_d=6, agop_width=16, agop_n=40, agop_n_loop=10, repeats=1, snapshot_repeats=1,
                         gdln_steps=2, similarity=SimilarityBenchSizes(n_reps=3, n_samples=20, n_features=4, n_lams=2),
                         probing=ProbingBenchSizes(n_bits=6, n_units=8, n_fit=40, n_val=40, n_probes=12, n_loop=3),
-                        rfm=RfmBenchSizes(n=60, d=6, n_loop=5))
+                        rfm=RfmBenchSizes(n=60, d=6, n_loop=5),
+                        layer_agop=LayerAgopBenchSizes(members=3, d=5, width=8, outputs=2, n=30, n_loop=2))
 
 
 def test_run_benchmarks_json_has_every_key(tmp_path, monkeypatch):
@@ -85,3 +87,11 @@ def test_rfm_autograd_baseline_matches_the_closed_form_agop():
     points = rfm.x_train_[:10]  # training inputs: the i = j term is 0 in both (autograd: distance floored)
     expected = rfm.agop(points)  # float64 on both sides; the tolerance leaves room for other summation orders
     np.testing.assert_allclose(autograd_agop(rfm, points), expected, rtol=1e-6, atol=1e-9 * np.abs(expected).max())
+
+
+def test_layer_agop_baseline_matches_the_batched_layer_agops():
+    members, ensemble, x = networks(LayerAgopBenchSizes(members=3, d=5, width=8, outputs=2, n=30))
+    batched = ensemble_layer_agops(ensemble, x)
+    for e, layers in enumerate(member_loop(members, x)):
+        for layer, expected in enumerate(layers):  # float32 on both sides, different kernels
+            torch.testing.assert_close(batched[layer][e], expected, rtol=1e-4, atol=1e-6)

@@ -11,7 +11,9 @@ batched model vs the reference notebook's loop over pathway pairs, ``learnscope.
 over pairs calling the per-pair functions, ``learnscope.bench_similarity``),
 ``probing_vs_per_probe`` (the probing distiller's probes fitted as one batch vs each on its own
 by least squares, ``learnscope.bench_probing``), ``rfm_agop_vs_autograd`` (the Recursive
-Feature Machine's AGOP in closed form vs one autograd gradient per input, ``learnscope.bench_rfm``).
+Feature Machine's AGOP in closed form vs one autograd gradient per input, ``learnscope.bench_rfm``),
+``layer_agop_vs_member_loop`` (every hidden layer's AGOP of an ensemble at once vs a loop over
+members and layers, ``learnscope.bench_layer_agop``).
 
 Timing (``best_times``): ``time.perf_counter``, one warm-up call, then the best of
 ``repeats`` calls, all under ``setup_compute`` with ``os.cpu_count()`` threads, baselines
@@ -34,6 +36,7 @@ from torch import Tensor, nn
 
 from learnscope import data
 from learnscope.bench_gdln import GdlnBenchSizes, bench_gdln
+from learnscope.bench_layer_agop import LayerAgopBenchSizes, bench_layer_agop
 from learnscope.bench_probing import ProbingBenchSizes, bench_probing
 from learnscope.bench_rfm import RfmBenchSizes, bench_rfm
 from learnscope.bench_similarity import SimilarityBenchSizes, bench_similarity
@@ -49,7 +52,7 @@ TARGETS = {"ensemble_vs_loop": (">=", 3.0), "ensemble_gflops_frac": (">=", 0.35)
            "agop_vs_loop": (">=", 30.0), "agop_vs_fwd_bwd": ("<=", 3.0),
            "snapshot_overhead_frac": ("<=", 0.05), "gdln_vs_pair_loop": (">=", 3.0),
            "similarity_vs_pairwise": (">=", 5.0), "probing_vs_per_probe": (">=", 20.0),
-           "rfm_agop_vs_autograd": (">=", 5.0)}
+           "rfm_agop_vs_autograd": (">=", 5.0), "layer_agop_vs_member_loop": (">=", 1.0)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -66,7 +69,8 @@ class BenchSizes:
             trainings, ``snapshot_repeats`` for the single-run snapshot comparison.
         gdln_steps: full-batch steps of the gated-network comparison.
         similarity: the representation-distance comparison's sizes.
-        probing: the probing distiller's comparison's sizes; rfm: the RFM AGOP comparison's.
+        probing: the probing distiller's comparison's sizes; rfm: the RFM AGOP comparison's;
+        layer_agop: the per-layer AGOP comparison's.
     """
 
     n_runs: int = 16
@@ -89,6 +93,7 @@ class BenchSizes:
     similarity: SimilarityBenchSizes = SimilarityBenchSizes()
     probing: ProbingBenchSizes = ProbingBenchSizes()
     rfm: RfmBenchSizes = RfmBenchSizes()
+    layer_agop: LayerAgopBenchSizes = LayerAgopBenchSizes()
 
 
 def best_times(fns: dict[str, Callable[[], object]], repeats: int,
@@ -250,8 +255,9 @@ def run_benchmarks(s: BenchSizes = BenchSizes()) -> dict:
     similarity = bench_similarity(best_times, s.repeats, s.similarity)
     probes = bench_probing(best_times, s.repeats, s.probing)
     rfm = bench_rfm(best_times, s.repeats, s.rfm)
+    layer_agop = bench_layer_agop(best_times, s.repeats, s.layer_agop)
     for part_values, part in (bench_ensemble(s, tensors, gemm), bench_agop(s), bench_snapshots(s, tensors), gdln,
-                              similarity, probes, rfm):
+                              similarity, probes, rfm, layer_agop):
         values |= part_values
         detail |= {k: detail[k] | v if k in ("times_s", "gflops", "notes") else v for k, v in part.items()}
     detail |= {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),

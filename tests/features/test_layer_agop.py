@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from learnscope.bench_layer_agop import layer_input, layer_tail
 from learnscope.features.agop import agop, ensemble_agop, ensemble_layer_agops
 from learnscope.features.nfa import layer_measures, nfa_correlations, nfa_init_baseline
 from learnscope.models.mlp import MLPConfig
@@ -16,24 +17,6 @@ def _members(activation: str, n: int, outputs: int = 2):
     return members, cfg.build_ensemble(5, outputs, 7, [torch.Generator().manual_seed(s) for s in range(n)]).double()
 
 
-def _tail(mlp, layer: int):
-    """The network from the input of linear layer ``layer`` (a hidden layer's activations) to the output."""
-    def fn(h):
-        for i, lin in enumerate(mlp.layers[layer:], start=layer):
-            h = lin(h)
-            if i < len(mlp.layers) - 1:
-                h = mlp.activation(h)
-        return h * mlp.output_scale
-    return fn
-
-
-def _hidden(mlp, x, layer: int):
-    with torch.no_grad():
-        for lin in mlp.layers[:layer]:
-            x = mlp.activation(lin(x))
-    return x
-
-
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_each_layers_agop_is_the_autograd_agop_of_the_rest_of_the_network(activation):
     members, ensemble = _members(activation, 3)
@@ -42,7 +25,7 @@ def test_each_layers_agop_is_the_autograd_agop_of_the_rest_of_the_network(activa
     assert [g.shape for g in got] == [(3, 5, 5), (3, 7, 7), (3, 7, 7)]  # the readout's input is left out
     for e, mlp in enumerate(members):
         for layer in range(3):
-            expected = agop(_tail(mlp, layer), _hidden(mlp, x, layer))
+            expected = agop(layer_tail(mlp, layer), layer_input(mlp, x, layer))
             torch.testing.assert_close(got[layer][e], expected, rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(got[0], ensemble_agop(ensemble, x), rtol=1e-10, atol=1e-12)
 
