@@ -20,6 +20,7 @@ from learnscope.features.layout import features_to_xarray
 from learnscope.run_files import checkpoints_to_xarray, curves_to_xarray
 from learnscope.runspec import ComputeConfig
 from learnscope.studies.nfa import STUDY, analysis, figures, sources
+from learnscope.studies.nfa import metrics as nfa_metrics
 from learnscope.studies.nfa.config import NfaConfig
 from learnscope.train import train_group
 
@@ -66,12 +67,12 @@ def test_rfm_files_pass_their_schema(study, tmp_path):
 
 def test_the_rfm_learns_the_demo_and_parity_supports(study):
     _, _, _, summary = study
-    assert analysis.top_coords(summary, "rfm_demo") == [0, 1, 5]
+    assert nfa_metrics.top_coords(summary, "rfm_demo") == [0, 1, 5]
     mse = summary["rfm_test_mse"].sel(task="rfm_demo").values
     assert mse[-1] < mse[0] / 2
     parity = summary["rfm_test_mse"].sel(task="sparse_parity").values
     assert parity[-1] < parity[0] / 10  # a 2-sparse parity of 8 bits: learned outright
-    assert set(analysis.support_of(summary, "sparse_parity")) <= set(analysis.top_coords(summary, "sparse_parity"))
+    assert set(nfa_metrics.support_of(summary, "sparse_parity")) <= set(nfa_metrics.top_coords(summary, "sparse_parity"))
     assert summary["rfm_test_acc"].sel(task="digits").values[-1] > 0.9
 
 
@@ -103,14 +104,14 @@ def test_rfm_vs_mlp_reads_the_final_gram_matrix_and_the_rfms_metric(study):
 
 def test_metrics_and_claims_name_the_demo_and_the_main_task(study):
     _, _, _, summary = study
-    m = analysis.metrics(summary)
+    m = nfa_metrics.metrics(summary)
     json.dumps(m)
     assert m["rfm_top_coords"] == [0, 1, 5]
     assert m["rfm_test_mse_iter0"] == float(summary["rfm_test_mse"].sel(task="rfm_demo").values[0])
     assert len(m["nfa_corr_per_layer"]) == len(m["nfa_corr_init_per_layer"]) == 2
     assert set(m["digits_test_acc"]) == {"mlp", "rfm"}
     assert m["detail"]["main"] == "digits" and m["detail"]["demo"] == "rfm_demo"
-    claims = {c.key: c for c in analysis.claims(summary)}
+    claims = {c.key: c for c in nfa_metrics.claims(summary)}
     assert set(claims) == {"rfm_mse_falls", "rfm_top_coords", "nfa_corr_rfm_vs_mlp", "nfa_corr_layer0",
                            "nfa_corr_layer1", "digits_rfm_vs_mlp"}
     assert claims["rfm_top_coords"].verdict == "holds"

@@ -9,6 +9,7 @@ layer (measures ``agop`` and ``layer_nfa``); its sources job fits one RFM to eve
 from learnscope import store
 from learnscope.studies.base import Study
 from learnscope.studies.nfa import analysis, figures
+from learnscope.studies.nfa import metrics as nfa_metrics
 from learnscope.studies.nfa.config import NfaConfig
 
 
@@ -19,8 +20,8 @@ class NfaStudy(Study):
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)
-    metrics = staticmethod(analysis.metrics)
-    claims = staticmethod(analysis.claims)
+    metrics = staticmethod(nfa_metrics.metrics)
+    claims = staticmethod(nfa_metrics.claims)
 
     def source_outputs(self, study, cfg, params):
         return [store.rfm_path(study, task) for task in cfg.tasks]

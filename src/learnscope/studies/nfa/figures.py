@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope.studies.nfa.analysis import digits_task, support_of, top_coords
+from learnscope.studies.nfa.metrics import digits_task, support_of, top_coords
 from learnscope.studies.plotting import band, figure, symlog_steps
 
 
