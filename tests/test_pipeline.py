@@ -105,6 +105,21 @@ def test_gdln_study_compares_runs_with_the_reduction_and_reports_its_keys(repo: 
     assert all((repo / "results/studies/gdln" / f).exists() for f in ("summary.nc", "loss.png", "heldout.png"))
 
 
+def test_a_run_of_one_study_remakes_the_report_and_metrics(repo: Path):
+    """``make run STUDY=gdln`` leaves results/metrics.json and the report current (here: the same
+    bytes as the full run's report rule made), with every study's headline keys, no detail."""
+    paths = [repo / "results/metrics.json", repo / "results/report/index.html"]
+    before = [p.read_bytes() for p in paths]
+    for p in paths:
+        p.unlink()
+    out = sh(repo, "python", "-m", "learnscope.pipeline", "gdln")
+    assert "report and results/metrics.json remade" in out.stderr + out.stdout
+    assert [p.read_bytes() for p in paths] == before
+    metrics = json.loads(before[0])
+    assert {"parity", "gdln", "similarity"} <= set(metrics) and not any("detail" in m for m in metrics.values())
+    assert "detail" in json.loads((repo / "results/studies/gdln/metrics.json").read_text())
+
+
 def test_second_run_does_nothing_and_tools_agree(repo: Path):
     before = hashes(repo)
     out = sh(repo, "dvc", "repro").stdout

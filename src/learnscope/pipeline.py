@@ -15,6 +15,9 @@ Three promises on top of Snakemake:
 - **Nothing missing is reported as done.** Every file the params imply is requested
   (``learnscope.targets``), and after Snakemake succeeds each must exist: otherwise the
   run fails naming the missing files, so ``dvc repro`` never records a loss in dvc.lock.
+
+A run of chosen studies then remakes the report and results/metrics.json from the studies'
+files on disk (``report.refresh``), so they are never older than the studies just run.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from learnscope import store, targets
+from learnscope import report, store, targets
 from learnscope.errors import ConfigError, LearnscopeError
 from learnscope.params import load_params
 
@@ -117,6 +120,10 @@ def run(studies: list[str], root: Path = Path(".")) -> int:
         if code:
             return code
         missing = missing_outputs(root, params, studies or None)
+        if studies and not missing:
+            left_out = report.refresh(root, params)
+            log.info("report and %s remade from the studies' files%s", store.METRICS_PATH,
+                     f" (not built yet, left out: {', '.join(left_out)})" if left_out else "")
     if missing:
         raise LearnscopeError(f"{len(missing)} output(s) missing after the run, e.g. {missing[0]}; "
                               "rerun `make run`")

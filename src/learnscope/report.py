@@ -1,22 +1,46 @@
-"""The report stage: results/metrics.json (every study's numbers), an HTML page, a run index."""
+"""The report stage: results/metrics.json (every study's headline numbers and claims), an HTML
+page, a run index. The report rule makes them after a full run; ``refresh`` remakes them from
+the study files on disk after a run of chosen studies (``make run STUDY=...``)."""
 
 from __future__ import annotations
 
 import html
 import json
+import math
 import os
+from pathlib import Path
 
 from learnscope import store
-from learnscope.config import from_json, to_data
+from learnscope.config import from_json, to_data, to_json
 from learnscope.runspec import RunSpec
 
 
+SIGNIFICANT = 4  # digits kept of every float in results/metrics.json (each study's own file keeps all)
+
+
+def rounded(value):
+    """``value`` with every float rounded to SIGNIFICANT significant digits, recursively; the
+    integer part is always kept (18,434 probes stay 18434.0)."""
+    if isinstance(value, float):
+        if not math.isfinite(value) or value == 0:
+            return value
+        return round(value, max(SIGNIFICANT - 1 - math.floor(math.log10(abs(value))), 0))
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    return value
+
+
 def merge_metrics(study_metrics: dict[str, str]) -> dict:
-    """``{study: path of its metrics.json}`` -> one dict keyed by study."""
+    """``{study: path of its metrics.json}`` -> one dict keyed by study: each study's headline
+    values and claims, rounded for reading (``rounded``). Its ``detail`` (every task, width and
+    convention) stays in the study's own file, results/studies/<study>/metrics.json, so that
+    ``dvc metrics show`` and ``dvc exp show`` stay a few columns per study."""
     merged = {}
     for study, path in sorted(study_metrics.items()):
         with open(path) as f:
-            merged[study] = json.load(f)
+            merged[study] = rounded({k: v for k, v in json.load(f).items() if k != "detail"})
     return merged
 
 
@@ -31,7 +55,7 @@ def runs_index(runs: dict[str, RunSpec]) -> str:
 
 
 def _table(values: dict) -> str:
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(v))}</td></tr>"
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(rounded(v)))}</td></tr>"
                    for k, v in values.items() if k not in ("detail", "claims"))
     return f"<table>{rows}</table>"
 
@@ -76,3 +100,18 @@ def report(runs_json: str, study_metrics: dict[str, str], figures: dict[str, lis
     store.write_json(merged, metrics_path)
     store.write_text(index_html(merged, figures, os.path.dirname(index_path)), index_path)
     store.write_text(runs_index(runs), runs_path)
+
+
+def refresh(root: Path, params) -> list[str]:
+    """Remake the report from the study metrics and figures on disk under ``root`` (after a run
+    of chosen studies, which Snakemake's report rule would not serve without building every
+    study). A study not built yet is left out of it; returns the studies left out."""
+    done = [study for study in params.studies if (root / store.study_path(study, "metrics.json")).exists()]
+    from learnscope.studies import STUDIES
+
+    metrics = {study: str(root / store.study_path(study, "metrics.json")) for study in done}
+    figures = {study: [str(root / store.study_path(study, f)) for f in STUDIES[study].figures
+                       if (root / store.study_path(study, f)).exists()] for study in done}
+    report(to_json(params.runs), metrics, figures, str(root / store.METRICS_PATH), str(root / store.REPORT_INDEX),
+           str(root / store.RUNS_INDEX))
+    return [study for study in params.studies if study not in done]
