@@ -303,12 +303,12 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 
 
 def save_figure(fig, path: str | os.PathLike) -> None:
-    """PNG without metadata that could vary (byte-reproducible for fixed library versions)."""
+    """PNG at 150 dpi without metadata that could vary (byte-reproducible for fixed library versions)."""
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
     png = io.BytesIO()
-    fig.savefig(png, dpi=110, format="png", metadata={"Software": None})
+    fig.savefig(png, dpi=150, format="png", metadata={"Software": None})
     plt.close(fig)
     atomic.write_bytes(path, png.getvalue(), "figure")
 

@@ -3,10 +3,11 @@ experiment is not in params.yaml says so in an empty panel (the file list is fix
 
 from __future__ import annotations
 
+import matplotlib.ticker as mticker
 import numpy as np
 import xarray as xr
 
-from learnscope.studies.plotting import band, figure, symlog_steps
+from learnscope.studies.plotting import band, figure, grid, symlog_steps
 
 SEED_SHOWN = 0  # heat maps show the first seed of the sweep
 
@@ -30,29 +31,34 @@ def _sorted_units(summary: xr.Dataset, role: str, seed_index: int) -> np.ndarray
     return frac[order]
 
 
-def _heatmap(ax, summary: xr.Dataset, role: str, title: str, irrep_labels: list[str] | None = None) -> None:
-    frac = _sorted_units(summary, role, SEED_SHOWN)
+def _heatmap(ax, summary: xr.Dataset, role: str, title: str, irrep_labels: list[str] | None = None,
+             seed_index: int = SEED_SHOWN) -> None:
+    frac = _sorted_units(summary, role, seed_index)
     names = list(summary[f"{role}_irrep"].values)
     image = ax.imshow(frac, aspect="auto", interpolation="nearest", cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(len(names)), irrep_labels or names, rotation=90, fontsize=6 if len(names) > 12 else 8)
+    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.set_ylabel(f"active {summary.attrs[f'{role}_unit_dim']} (sorted by best irrep)")
     ax.set_title(title, fontsize=9)
     ax.figure.colorbar(image, ax=ax, label="energy fraction")
 
 
 def frequencies(summary: xr.Dataset):
-    """Neuron x frequency energy fractions, L_{2,3} vs plain L2."""
-    fig, axes = figure(2, width=5.0, height=4.6)
-    for ax, role, reg in zip(axes, ("margin", "contrast"), ("L_{2,3} penalty", "L2 weight decay")):
-        if not _has(summary, role):
-            _missing(ax, role)
-            continue
-        labels = [n.replace("rot", "") if n.startswith("rot") else n[:4] for n in summary[f"{role}_irrep"].values]
-        used = summary[f"{role}_coverage"].values[SEED_SHOWN, -1]
-        _heatmap(ax, summary, role, f"{summary.attrs[f'{role}_group']}, {reg}: neurons single-frequency?\n"
-                                    f"seed {int(summary['seed'].values[SEED_SHOWN])}, {used:.0%} of frequencies used",
-                 labels)
-        ax.set_xlabel("frequency k (trivial = constant)")
+    """Neuron x frequency energy fractions of every seed (columns), L_{2,3} vs plain L2 (rows)."""
+    seeds = summary["seed"].values
+    fig, axes = grid(2, len(seeds), width=4.4, height=4.4)
+    for row, role, reg in zip(axes, ("margin", "contrast"), (r"$L_{2,3}$ penalty", "L2 weight decay")):
+        for i, (ax, seed) in enumerate(zip(row, seeds)):
+            if not _has(summary, role):
+                _missing(ax, role)
+                continue
+            labels = [n.replace("rot", "") if n.startswith("rot") else n[:4] for n in summary[f"{role}_irrep"].values]
+            used = summary[f"{role}_coverage"].values[i, -1]
+            _heatmap(ax, summary, role, f"{summary.attrs[f'{role}_group']}, {reg}, seed {int(seed)}:\n"
+                                        f"{used:.0%} of frequencies used", labels, seed_index=i)
+            ax.set_xlabel("frequency k (trivial = constant)")
+    fig.suptitle("Neurons are single-frequency and use every frequency with the max-margin penalty, "
+                 "not with L2?", fontsize=10)
     return fig
 
 
@@ -61,7 +67,7 @@ def margin(summary: xr.Dataset):
     fig, axes = figure(2)
     ax = axes[0]
     plotted = False
-    for role, label in (("margin", "L_{2,3} penalty"), ("contrast", "L2 weight decay")):
+    for role, label in (("margin", r"$L_{2,3}$ penalty"), ("contrast", "L2 weight decay")):
         if _has(summary, role) and f"{role}_normalised_margin" in summary:
             steps = summary[f"{role}_snapshot_step"].values
             band(ax, steps, summary[f"{role}_normalised_margin"].values, label)
@@ -79,7 +85,7 @@ def margin(summary: xr.Dataset):
     ax.set_title("does the normalised margin approach γ*?", fontsize=9)
     ax.legend(fontsize=7)
     ax = axes[1]
-    for r, label in (("margin", "L_{2,3}: median best-frequency fraction"), ("contrast", "L2: same")):
+    for r, label in (("margin", r"$L_{2,3}$: median best-frequency fraction"), ("contrast", "L2: same")):
         if _has(summary, r):
             steps = summary[f"{r}_snapshot_step"].values
             band(ax, steps, summary[f"{r}_best_frac"].values, label)

@@ -83,7 +83,7 @@ def heldout(summary: xr.Dataset):
     ax.set_xlabel("init scale (orthogonal gain)")
     ax.set_ylabel("final loss")
     ax.legend(fontsize=7)
-    ax.set_title("Small init generalises to untrained pathway pairs; large init does not", fontsize=9)
+    ax.set_title("Small init generalises to untrained pathway pairs;\nlarge init does not?", fontsize=9)
     return fig
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from learnscope.studies.leap.analysis import best_runs, nanmedian
-from learnscope.studies.plotting import band, figure
+from learnscope.studies.plotting import band, figure, symlog_from_zero
 
 
 
@@ -27,9 +27,7 @@ def _samples_axis(ax, x: np.ndarray) -> None:
     """Symlog samples-seen axis whose linear part ends at the first positive sample count."""
     x = np.asarray(x, dtype=np.float64)
     positive = x[np.isfinite(x) & (x > 0)]
-    ax.set_xscale("symlog", linthresh=float(positive.min()) if positive.size else 1.0)
-    ax.set_xlim(left=0)
-    ax.set_xlabel("samples seen")
+    symlog_from_zero(ax, float(positive.min()) if positive.size else 1.0, "samples seen")
 
 
 def _log_y(ax) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 
 from learnscope.studies.nfa.metrics import digits_task, support_of, top_coords
-from learnscope.studies.plotting import band, figure, symlog_steps
+from learnscope.studies.plotting import band, figure, integer_ticks, symlog_steps
 
 
 def _inputs(summary: xr.Dataset, task: str) -> int:
@@ -42,7 +42,6 @@ def rfm_iterations(summary: xr.Dataset):
         ax.set_ylabel("iteration")
         ax.set_title(f"{task}: diag(M); top {len(top_coords(summary, task))} = {top_coords(summary, task)}",
                      fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -67,7 +66,6 @@ def layer_nfa(summary: xr.Dataset):
         ax.set_title(f"{task}, width {widest}: every layer follows the\nansatz beyond its init baseline (≥ 0.9)?",
                      fontsize=9)
         ax.legend(fontsize=6, loc="lower right")
-    fig.tight_layout()
     return fig
 
 
@@ -88,10 +86,10 @@ def features(summary: xr.Dataset):
             image = ax.imshow(_normalised(summary[name].sel(task=task).values[:n, :n]), cmap="RdBu_r", vmin=-1, vmax=1,
                               interpolation="nearest")
             fig.colorbar(image, ax=ax, fraction=0.046, label="÷ largest |entry|")
+            integer_ticks(ax)
             ax.set_xlabel("input")
             ax.set_title(f"{task}: {label}" + (f"\nseed {seed}, width {widest}" if name == "nfm_final" else
                                                 f"\ncorr(W1ᵀW1, M^½) {corr:.2f} (init {init:.2f})"), fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -125,7 +123,6 @@ def digits(summary: xr.Dataset):
     corr = float(summary["rfm_vs_mlp"].sel(task=task, width=widest).median("seed"))
     fig.suptitle(f"{task}: the same pixels matter to the RFM and the MLP? corr(W1ᵀW1, M^½) = {corr:.2f} "
                  "(claim: ≥ 0.9)", fontsize=9)
-    fig.tight_layout()
     return fig
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope.studies.plotting import band, figure, symlog_steps
+from learnscope.studies.plotting import band, figure, integer_ticks, symlog_steps
 
 def loss_curves(summary: xr.Dataset):
     """Loss every ``eval_every`` steps (lines) and at the log-spaced snapshots (markers)."""
@@ -43,16 +43,19 @@ def nfa(summary: xr.Dataset):
 
 def agop_nfm(summary: xr.Dataset):
     """Final AGOP and W1ᵀW1 of the first seed at the largest width, per task."""
-    fig, axes = figure(2 * summary.sizes["task"], width=3.4, height=3.2)
+    fig, axes = figure(2 * summary.sizes["task"], width=4.0, height=3.4)
     widest, seed = int(summary["width"].max()), int(summary["seed"].values[0])
     for i, task in enumerate(summary["task"].values):
         for ax, name, label in ((axes[2 * i], "agop_final", "AGOP"), (axes[2 * i + 1], "nfm_final", "W1ᵀW1")):
             m = summary[name].sel(task=task).values
             inputs = np.isfinite(m).all(axis=1)  # a task with fewer inputs is padded with NaN
             m = m[inputs][:, inputs]
-            ax.imshow(m / np.abs(m).max(), cmap="RdBu_r", vmin=-1, vmax=1)
-            ax.set_title(f"{task}: final {label}\n(width {widest}, seed {seed}, ÷ max)", fontsize=8)
-            ax.set_xlabel("input")
+            image = ax.imshow(m / np.abs(m).max(), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+            fig.colorbar(image, ax=ax, fraction=0.046, label="÷ largest |entry|")
+            integer_ticks(ax)
+            ax.set_title(f"{task}: final {label}\n(width {widest}, seed {seed})", fontsize=8)
+            ax.set_xlabel("input coordinate")
+            ax.set_ylabel("input coordinate")
     return fig
 
 
