@@ -106,9 +106,9 @@ def refresh(root: Path, params) -> list[str]:
     """Remake the report from the study metrics and figures on disk under ``root`` (after a run
     of chosen studies, which Snakemake's report rule would not serve without building every
     study). A study not built yet is left out of it; returns the studies left out."""
-    done = [study for study in params.studies if (root / store.study_path(study, "metrics.json")).exists()]
-    from learnscope.studies import STUDIES
+    from learnscope.studies import STUDIES  # lazy: the report rule's code inputs stay report and logs
 
+    done = [study for study in params.studies if (root / store.study_path(study, "metrics.json")).exists()]
     metrics = {study: str(root / store.study_path(study, "metrics.json")) for study in done}
     figures = {study: [str(root / store.study_path(study, f)) for f in STUDIES[study].figures
                        if (root / store.study_path(study, f)).exists()] for study in done}
