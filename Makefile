@@ -4,9 +4,10 @@ TORCH ?= torch==2.13.0
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+REPORT := results/report/index.html
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run test bench share pull status lock clean-venv
+.PHONY: setup browser run test bench share pull status report-check lock clean-venv
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,18 +18,29 @@ $(STAMP): pyproject.toml requirements.lock
 setup: $(STAMP)
 
 # `make run` = validate params.yaml, then `dvc repro` (which runs Snakemake and records dvc.lock).
+# `make run CORES=8` runs up to 8 jobs at once (the profile's default: 2).
 # `make run STUDY=parity` runs one study's Snakemake target only (not recorded in dvc.lock),
 # through learnscope.pipeline like dvc repro does (run lock, stale locks cleared, outputs checked).
 run: setup
 	$(BIN)/python -m learnscope check params.yaml
 ifdef STUDY
-	$(BIN)/python -m learnscope.pipeline $(STUDY)
+	LEARNSCOPE_CORES=$(CORES) $(BIN)/python -m learnscope.pipeline $(STUDY)
 else
-	$(BIN)/dvc repro
+	LEARNSCOPE_CORES=$(CORES) $(BIN)/dvc repro
 endif
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
+
+# Headless Chromium and chromedriver from Debian's packages, for the report's browser test
+# (installed when missing and we may; otherwise that test says why it is skipped).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	  else echo "make browser: chromium and chromedriver missing; install them (Debian: chromium chromium-driver)"; fi; \
+	fi
 
 bench: setup
 	$(BIN)/python -m learnscope.bench
@@ -41,10 +53,14 @@ share: setup
 pull: setup
 	$(BIN)/python -m learnscope.share pull
 
-# What would rerun, and why.
+# What would rerun, and why, in plain words (learnscope status).
 status: setup
-	$(BIN)/dvc status
-	$(BIN)/snakemake --profile profiles/default -n
+	$(BIN)/learnscope status
+
+# Load the report in headless Chromium (images render, no console error, no request off the
+# machine) and save the screenshot the README shows.
+report-check: setup browser
+	$(BIN)/python -m learnscope.browser $(REPORT) --screenshot docs/report.png
 
 # Regenerate the pinned versions (after changing dependencies in pyproject.toml).
 lock: setup

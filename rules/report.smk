@@ -2,32 +2,33 @@
 # out next to the code. Snakemake compares a `script:` file by mtime alone, which would make
 # the report look stale in every clone; a `run:` block is compared by its text instead.
 from learnscope.logs import log_to
-from learnscope.report import report
+from learnscope import report as report_stage  # not `report`: Snakemake's report() flags outputs
+
+REPORT_INPUTS = report_stage.report_inputs(PARAMS, list(PARAMS.studies), SRC)
 
 
-def study_metrics_files():
-    return {study: store.study_path(study, "metrics.json") for study in PARAMS.studies}
-
-
-def study_figure_files():
-    return {study: [store.study_path(study, f) for f in STUDIES[study].figures] for study in PARAMS.studies}
+def report_files(kind):
+    """The report's input files of one kind (``learnscope.report.report_inputs``), flattened."""
+    files = REPORT_INPUTS[kind].values()
+    return [path for value in files for path in ([value] if isinstance(value, str) else value)]
 
 
 rule report:
     input:
-        metrics=list(study_metrics_files().values()),
-        figures=[f for files in study_figure_files().values() for f in files],
+        metrics=report_files("metrics"),
+        summaries=report_files("summaries"),
+        figures=report_files("figures"),
+        datasets=report_files("datasets"),
+        abouts=report_files("abouts"),
         code=code_inputs(SRC, ["learnscope.report", "learnscope.logs"]),
     output:
         metrics=store.METRICS_PATH,
-        index=store.REPORT_INDEX,
+        index=report(store.REPORT_INDEX, category="learnscope report", labels={"page": "claims and studies"}),
         runs=store.RUNS_INDEX,
     params:
         runs=to_json(PARAMS.runs),
-        study_metrics=study_metrics_files(),
-        figures=study_figure_files(),
     log:
         "logs/report.log",
     run:
         with log_to(log[0]):
-            report(params.runs, params.study_metrics, params.figures, output.metrics, output.index, output.runs)
+            report_stage.report(params.runs, REPORT_INPUTS, output.metrics, output.index, output.runs)

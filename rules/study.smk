@@ -5,6 +5,12 @@ def study_inputs(study):
             for artefact in STUDIES[study].run_artefacts] + source_outputs(study)
 
 
+def study_outputs_for_report(study):
+    """A study job's outputs, its figures flagged for `snakemake --report` (one category per study)."""
+    return [report(path, category=study, labels={"study": study, "figure": name}) if name.endswith(".png") else path
+            for name, path in targets.study_outputs(study).items()]
+
+
 def study_run_names(study):
     return [name for name, spec in PARAMS.runs.items() if spec.study == study]
 
@@ -19,7 +25,7 @@ for _study in PARAMS.studies:
             code=study_code(_study),
             script="scripts/study.py",
         output:
-            list(targets.study_outputs(_study).values()),
+            study_outputs_for_report(_study),
         params:
             study=_study,
             config=to_json(PARAMS.studies[_study]),

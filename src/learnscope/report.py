@@ -4,14 +4,15 @@ the study files on disk after a run of chosen studies (``make run STUDY=...``)."
 
 from __future__ import annotations
 
-import html
+import importlib.util
 import json
 import math
-import os
 from pathlib import Path
 
-from learnscope import store
+from learnscope import __version__, store
 from learnscope.config import from_json, to_data, to_json
+from learnscope.imports import module_file
+from learnscope.report_html import index_html
 from learnscope.runspec import RunSpec
 
 
@@ -54,64 +55,66 @@ def runs_index(runs: dict[str, RunSpec]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table(values: dict) -> str:
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(rounded(v)))}</td></tr>"
-                   for k, v in values.items() if k not in ("detail", "claims"))
-    return f"<table>{rows}</table>"
+def about_path(module: str, src: str | Path | None = None) -> Path:
+    """A study package's ``about.md`` (what it asks, in plain words): under ``src`` (the folder
+    of the learnscope package, as the rules' code inputs are) or where Python finds the package."""
+    if src is not None and (found := module_file(module, Path(src))) is not None:
+        return found.parent / "about.md"
+    return Path(next(iter(importlib.util.find_spec(module).submodule_search_locations))) / "about.md"
 
 
-CLAIM_COLUMNS = ("study", "claim", "paper", "value", "range", "reference", "chance", "rule", "verdict")
+def study_provenance(root: Path, summary: str, files: list[str]) -> dict:
+    """The provenance panel of a study: its summary.nc's provenance attrs and the sha256 of
+    ``files`` (its summary, metrics and datasets; relative to ``root``, keyed as given)."""
+    attrs = store.read(root / summary, "summary").attrs
+    return {"learnscope_version": attrs["learnscope_version"], "learnscope_format": int(attrs["learnscope_format"]),
+            "params_json": attrs["params_json"], "inputs": json.loads(attrs["inputs_json"]),
+            "files": {path: store.file_hash(root / path) for path in files}}
 
 
-def claims_table(metrics: dict) -> str:
-    """Every study's claims: the claim, its paper, our median and range over seeds, the
-    reference, the chance level, the rule and the verdict."""
-    head = "".join(f"<th>{c}</th>" for c in CLAIM_COLUMNS)
-    rows = []
-    for study, values in metrics.items():
-        for c in values.get("claims", []):
-            cells = [study, f"<b>{html.escape(c['key'])}</b>: {html.escape(c['claim'])}", html.escape(c["paper"]),
-                     json.dumps(c["value"]), json.dumps(c["range"]), json.dumps(c["reference"]),
-                     json.dumps(c["chance"]), html.escape(c["rule"]), f"<b>{html.escape(c['verdict'])}</b>"]
-            rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
-    return f"<h2>Claims</h2><table><tr>{head}</tr>{''.join(rows)}</table>"
+def report_inputs(params, studies: list[str], src: str | Path | None = None) -> dict[str, dict]:
+    """What the report reads of each of ``studies``, by kind: ``metrics``, ``summaries``
+    (study -> path), ``figures``, ``datasets`` (study -> paths) and ``abouts`` (study -> its
+    package's about.md, under ``src`` if given). Paths are relative to the project; the report
+    rule's inputs and ``refresh`` both come from here."""
+    from learnscope.studies import STUDIES  # lazy: the report rule's code inputs stay report and logs
+
+    datasets = {study: sorted({store.dataset_path(spec.study, spec.task_name) for spec in params.runs.values()
+                               if spec.study == study}) for study in studies}
+    return {"metrics": {study: store.study_path(study, "metrics.json") for study in studies},
+            "summaries": {study: store.study_path(study, "summary.nc") for study in studies},
+            "figures": {study: [store.study_path(study, f) for f in STUDIES[study].figures] for study in studies},
+            "datasets": datasets,
+            "abouts": {study: str(about_path(STUDIES.module(study), src)) for study in studies}}
 
 
-def index_html(metrics: dict, figures: dict[str, list[str]], report_dir: str) -> str:
-    """A page with each study's headline metrics and figures (linked relative to the page)."""
-    parts = ["<!doctype html><meta charset='utf-8'><title>learnscope report</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
-             "td{padding:2px 10px;border-bottom:1px solid #ddd}img{max-width:100%}</style>",
-             "<h1>learnscope report</h1>", claims_table(metrics)]
-    for study, values in metrics.items():
-        parts.append(f"<h2>{html.escape(study)}</h2>{_table(values)}")
-        for path in figures.get(study, []):
-            rel = os.path.relpath(path, report_dir)
-            parts.append(f"<p><img src='{html.escape(rel)}' alt='{html.escape(os.path.basename(path))}'></p>")
-    parts.append("<p>Runs and their params: <a href='runs.tsv'>runs.tsv</a></p>")
-    return "\n".join(parts) + "\n"
-
-
-def report(runs_json: str, study_metrics: dict[str, str], figures: dict[str, list[str]],
-           metrics_path: str, index_path: str, runs_path: str) -> None:
-    """The report stage. ``runs_json``: every run's spec (canonical JSON), for the run index."""
+def report(runs_json: str, inputs: dict[str, dict], metrics_path: str, index_path: str, runs_path: str,
+           root: Path = Path(".")) -> None:
+    """The report stage. ``runs_json``: every run's spec (canonical JSON), for the run index;
+    ``inputs``: ``report_inputs``, relative to ``root`` (the project; output paths too)."""
     runs = from_json(dict[str, RunSpec], runs_json, "runs")
-    merged = merge_metrics(study_metrics)
-    store.write_json(merged, metrics_path)
-    store.write_text(index_html(merged, figures, os.path.dirname(index_path)), index_path)
-    store.write_text(runs_index(runs), runs_path)
+    merged = merge_metrics({study: str(root / path) for study, path in inputs["metrics"].items()})
+    store.write_json(merged, root / metrics_path)
+    pngs = {study: {Path(path).name: (root / path).read_bytes() for path in paths}
+            for study, paths in inputs["figures"].items()}
+    provenance = {}
+    for study in merged:
+        summary = inputs["summaries"][study]
+        files = [summary, inputs["metrics"][study], *inputs["datasets"].get(study, [])]
+        provenance[study] = study_provenance(root, summary, files)
+    about = {study: (root / path).read_text(encoding="utf-8") for study, path in inputs["abouts"].items()}
+    store.write_text(index_html(merged, about, pngs, provenance, len(runs), __version__), root / index_path)
+    store.write_text(runs_index(runs), root / runs_path)
 
 
 def refresh(root: Path, params) -> list[str]:
-    """Remake the report from the study metrics and figures on disk under ``root`` (after a run
-    of chosen studies, which Snakemake's report rule would not serve without building every
-    study). A study not built yet is left out of it; returns the studies left out."""
-    from learnscope.studies import STUDIES  # lazy: the report rule's code inputs stay report and logs
-
+    """Remake the report from the study files on disk under ``root`` (after a run of chosen
+    studies, which Snakemake's report rule would not serve without building every study).
+    A study not built yet is left out of it, and so is a figure not on disk; returns the
+    studies left out."""
     done = [study for study in params.studies if (root / store.study_path(study, "metrics.json")).exists()]
-    metrics = {study: str(root / store.study_path(study, "metrics.json")) for study in done}
-    figures = {study: [str(root / store.study_path(study, f)) for f in STUDIES[study].figures
-                       if (root / store.study_path(study, f)).exists()] for study in done}
-    report(to_json(params.runs), metrics, figures, str(root / store.METRICS_PATH), str(root / store.REPORT_INDEX),
-           str(root / store.RUNS_INDEX))
+    inputs = report_inputs(params, done)
+    inputs["figures"] = {study: [f for f in paths if (root / f).exists()] for study, paths in inputs["figures"].items()}
+    inputs["abouts"] = {study: str(Path(path).resolve()) for study, path in inputs["abouts"].items()}  # code, not results
+    report(to_json(params.runs), inputs, store.METRICS_PATH, store.REPORT_INDEX, store.RUNS_INDEX, root)
     return [study for study in params.studies if study not in done]

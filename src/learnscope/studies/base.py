@@ -33,6 +33,8 @@ class Study:
         run_artefacts: the per-run files its analysis reads (only those are made for its runs).
         measures: the per-snapshot measures its runs get (``learnscope.features.extract``).
         figures: figure file name -> function of summary.nc's dataset returning a figure.
+        figure_claims: figure file name -> the keys of the claims it illustrates (``fnmatch``
+            patterns such as ``slope_*``); each figure states their values and verdicts.
 
     ``metrics.json`` holds ``metrics(summary)`` plus ``claims``: ``claims(summary)`` as data.
 
@@ -46,6 +48,7 @@ class Study:
     run_artefacts: ClassVar[tuple[str, ...]] = ("curves.nc", "features.nc", "tree.nc")
     measures: ClassVar[tuple[str, ...]] = ("agop",)
     figures: ClassVar[dict[str, Callable]] = {}
+    figure_claims: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def runs(self, study: str, cfg, compute: ComputeConfig) -> dict[tuple, RunSpec]:
         """The runs the section ``cfg`` asks for, by coordinates (``cfg.coords``)."""

@@ -12,6 +12,8 @@ rule (the measurement cannot tell a trained network from a random one).
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
+import math
 from typing import Literal
 
 import numpy as np
@@ -87,3 +89,49 @@ class Claim:
 
 def claims_json(claims: list[Claim]) -> list[dict]:
     return [claim.to_json() for claim in claims]
+
+
+def fmt(value) -> str:
+    """A value as a reader wants it: 4 significant digits, thousands grouped, lists in brackets,
+    a missing value as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "–"
+        if value == int(value) and abs(value) < 1e6:
+            return f"{int(value):,}"
+        if value != 0 and not 1e-3 <= abs(value) < 1e6:
+            return f"{value:.3g}"
+        return f"{value:,.4g}" if abs(value) >= 1 else f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {fmt(v)}" for k, v in value.items())
+    return str(value)
+
+
+def ours(claim: dict) -> str:
+    """Our value: the median over seeds with its range, and how many seeds reached it."""
+    low, high = claim.get("range", [None, None])
+    text = fmt(claim["value"])
+    if low is not None and high is not None and claim.get("seeds", 1) > 1:
+        text += f" [{fmt(low)}, {fmt(high)}]"
+    reached, seeds = claim.get("reached"), claim.get("seeds")
+    if reached is not None and seeds is not None and reached < seeds:
+        text += f" ({reached} of {seeds} seeds reached it)"
+    return text
+
+
+def claims_for(claims: list[dict], patterns: tuple[str, ...]) -> list[dict]:
+    """The claims (as in metrics.json) whose keys match ``patterns`` (``fnmatch``: ``slope_*``)."""
+    return [c for c in claims if any(fnmatch.fnmatchcase(c["key"], p) for p in patterns)]
+
+
+def verdict_lines(claims: list[dict]) -> str:
+    """One line per claim for a figure's title: ``key = median [range]: verdict``."""
+    return "\n".join(f"{c['key']} = {ours(c)}: {c['verdict']}" for c in claims)

@@ -11,6 +11,7 @@ class AlgebraStudy(Study):
     config_type = AlgebraStudyConfig
     run_artefacts = ("curves.nc", "features.nc")
     measures = ("group",)
+    figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)

@@ -175,3 +175,11 @@ def parity_support(summary: xr.Dataset):
 
 FIGURES = {"frequencies.png": frequencies, "margin.png": margin, "irreps.png": irreps,
            "grokking.png": grokking, "parity_support.png": parity_support}
+
+CLAIMS = {  # figure -> the claims it illustrates (its title states their values and verdicts)
+    "frequencies.png": ("single_freq_frac", "clean_freq_coverage"),
+    "margin.png": ("margin_ratio", "l2_margin_ratio"),
+    "irreps.png": ("irrep_frac",),
+    "grokking.png": ("grok_delay_ratio",),
+    "parity_support.png": ("parity_support_frac",),
+}

@@ -11,6 +11,7 @@ class AttentionStudy(Study):
     config_type = AttentionStudyConfig
     run_artefacts = ("curves.nc", "features.nc")
     measures = ("attention_rank",)
+    figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)

@@ -101,3 +101,9 @@ def toy_staircase(summary: xr.Dataset):
 
 
 FIGURES = {"generalisation.png": generalisation, "stable_rank.png": stable_rank, "toy_staircase.png": toy_staircase}
+
+CLAIMS = {  # figure -> the claims it illustrates (its title states their values and verdicts)
+    "generalisation.png": ("n_transformer", "n_transformer_identity", "identity_gain"),
+    "stable_rank.png": ("final_stable_rank_small_vs_default_init",),
+    "toy_staircase.png": ("toy_stages_small_alpha", "rank_increment_max"),
+}

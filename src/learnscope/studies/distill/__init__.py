@@ -16,6 +16,7 @@ class DistillStudy(Study):
     config_type = DistillStudyConfig
     run_artefacts = ("curves.nc",)
     measures = ()
+    figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)

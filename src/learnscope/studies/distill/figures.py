@@ -99,3 +99,9 @@ def fidelity_vs_size(summary: xr.Dataset):
 
 
 FIGURES = {"recovery.png": recovery, "fidelity_vs_size.png": fidelity_vs_size, "and_scores.png": and_scores, "trees.png": trees}
+
+CLAIMS = {  # figure -> the claims it illustrates (its title states their values and verdicts)
+    "recovery.png": ("recovery_r2_k10", "recovery_r3_k10", "recovery_r3_k50"),
+    "fidelity_vs_size.png": ("probing_vs_cart",),
+    "and_scores.png": ("probes_vs_all",),
+}

@@ -10,6 +10,7 @@ class GdlnStudy(Study):
     config_type = GdlnStudyConfig
     run_artefacts = ("curves.nc", "features.nc")
     measures = ("gdln",)
+    figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)

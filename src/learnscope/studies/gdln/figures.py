@@ -88,3 +88,8 @@ def heldout(summary: xr.Dataset):
 
 
 FIGURES = {"loss.png": loss, "singular_values.png": singular_values, "heldout.png": heldout}
+
+CLAIMS = {  # figure -> the claims it illustrates (its title states their values and verdicts)
+    "loss.png": ("plateau_levels", "transition_epochs"),
+    "heldout.png": ("heldout_small_init",),
+}

@@ -11,6 +11,7 @@ class LeapStudy(Study):
     config_type = LeapStudyConfig
     run_artefacts = ("curves.nc", "features.nc")
     measures = ("fourier",)
+    figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)

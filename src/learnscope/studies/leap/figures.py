@@ -179,3 +179,8 @@ def fourier(summary: xr.Dataset):
 
 FIGURES = {"loss_curves.png": loss_curves, "samples_vs_d.png": samples_vs_d, "coord_mass.png": coord_mass,
            "stable_rank.png": stable_rank, "fourier.png": fourier}
+
+CLAIMS = {  # figure -> the claims it illustrates (its title states their values and verdicts)
+    "samples_vs_d.png": ("slope_*",),
+    "fourier.png": ("fourier_order_*",),
+}

@@ -17,6 +17,7 @@ class NfaStudy(Study):
     config_type = NfaConfig
     run_artefacts = ("curves.nc", "features.nc")
     measures = ("agop", "layer_nfa")
+    figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)

@@ -128,3 +128,10 @@ def digits(summary: xr.Dataset):
 
 FIGURES = {"rfm_iterations.png": rfm_iterations, "layer_nfa.png": layer_nfa, "features.png": features,
            "digits.png": digits}
+
+CLAIMS = {  # figure -> the claims it illustrates (its title states their values and verdicts)
+    "rfm_iterations.png": ("rfm_mse_falls", "rfm_top_coords"),
+    "layer_nfa.png": ("nfa_corr_layer0", "nfa_corr_layer1"),
+    "features.png": ("nfa_corr_rfm_vs_mlp",),
+    "digits.png": ("digits_rfm_vs_mlp",),
+}

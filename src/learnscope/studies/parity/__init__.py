@@ -8,6 +8,7 @@ from learnscope.studies.parity.config import ParityConfig
 
 class ParityStudy(Study):
     config_type = ParityConfig
+    figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)

@@ -89,3 +89,8 @@ def fidelity(summary: xr.Dataset):
 
 FIGURES = {"loss_curves.png": loss_curves, "nfa.png": nfa, "agop_nfm.png": agop_nfm,
            "stable_rank.png": stable_rank, "fidelity.png": fidelity}
+
+CLAIMS = {  # figure -> the claims it illustrates (its title states their values and verdicts)
+    "nfa.png": ("nfa_corr",),
+    "fidelity.png": ("support_recovered", "cart_misses_support"),
+}

@@ -15,6 +15,7 @@ class SimilarityStudy(Study):
     config_type = SimilarityConfig
     run_artefacts = ()
     measures = ()
+    figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
 
     summarise = staticmethod(analysis.summarise)

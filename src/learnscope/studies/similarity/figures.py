@@ -116,3 +116,10 @@ def ridge_gap(summary: xr.Dataset):
 
 FIGURES = {"distances.png": distances, "convergence.png": convergence, "measures.png": measures,
            "ridge_gap.png": ridge_gap}
+
+CLAIMS = {  # figure -> the claims it illustrates (its title states their values and verdicts)
+    "distances.png": ("same_task_closer_frac",),
+    "convergence.png": ("converges_over_training",),
+    "measures.png": ("gulp_cka_spearman",),
+    "ridge_gap.png": ("ridge_gap_bounded",),
+}
