@@ -4,6 +4,7 @@ run commands, count planned jobs, hash results."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -114,6 +115,18 @@ def hashes(root: Path) -> dict[str, str]:
     files = [p for d in ("data", "results") for p in sorted((root / d).rglob("*")) if p.is_file()
              and ".gitignore" not in p.name]
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+@contextlib.contextmanager
+def edited(repo: Path, module: str):
+    """A real code edit of ``src/learnscope/<module>`` (a new function, not a comment), undone after."""
+    path = repo / "src/learnscope" / module
+    original = path.read_text()
+    path.write_text(original + "\n\ndef _an_edit():\n    return 1\n")
+    try:
+        yield
+    finally:
+        path.write_text(original)
 
 
 def write_params(root: Path, params: dict) -> None:

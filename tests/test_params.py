@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import yaml
 
-from learnscope.__main__ import main
+from learnscope.cli import main
 from learnscope.errors import ConfigError
 from learnscope.params import Params, load_params
 from learnscope.runspec import RunSpec, TrainConfig, run_name

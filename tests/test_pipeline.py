@@ -8,8 +8,8 @@ editing a module reruns exactly the rules that list it; files are byte-reproduci
 
 from __future__ import annotations
 
-import contextlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ import yaml
 
 from learnscope.imports import module_file
 from learnscope.logs import MODULES_LINE
-from pipeline_tools import hashes, planned_jobs, sh, write_params
+from pipeline_tools import edited, hashes, planned_jobs, sh, write_params
 
 pytestmark = pytest.mark.pipeline
 
@@ -31,7 +31,9 @@ def repo(pipeline_repo: Path) -> Path:
 
 def test_seeds_of_a_group_train_in_one_job(repo: Path):
     log = (repo / "logs/train/parity-sparse_parity-w16.log").read_text()
-    assert "parity-sparse_parity-w16" in log
+    last = [line for line in log.splitlines() if "step 120/120 (100%)" in line]
+    assert len(last) == 1 and last[0].endswith(tuple("0123456789")) and "loss s0: " in last[0] and ", s1: " in last[0]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ INFO learnscope.progress: parity-sparse_parity-w16: ", last[0])
 
 
 def test_first_run_makes_every_artefact(repo: Path):
@@ -166,18 +168,6 @@ def test_editing_a_module_reruns_exactly_its_rules(repo: Path):
     with edited(repo, "train.py"):
         jobs = planned_jobs(repo)
         assert "train" in jobs and "generate" not in jobs, jobs
-
-
-@contextlib.contextmanager
-def edited(repo: Path, module: str):
-    """A real code edit of ``src/learnscope/<module>`` (a new function, not a comment), undone after."""
-    path = repo / "src/learnscope" / module
-    original = path.read_text()
-    path.write_text(original + "\n\ndef _an_edit():\n    return 1\n")
-    try:
-        yield
-    finally:
-        path.write_text(original)
 
 
 def test_an_unused_model_plans_no_job(repo: Path):

@@ -19,7 +19,7 @@ def log_to(path: str):
     """Send ``learnscope`` log records to ``path`` for the duration of a stage."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, mode="w")
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("learnscope")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

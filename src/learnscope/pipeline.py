@@ -107,6 +107,17 @@ def missing_outputs(root: Path, params, studies: list[str] | None) -> list[str]:
     return [path for path in targets.all_targets(params, studies) if not (root / path).exists()]
 
 
+def cores_option() -> list[str]:
+    """``--cores N`` from ``LEARNSCOPE_CORES`` (``make run CORES=N``; the profile's 2 otherwise).
+    Jobs run in parallel, each on its params' ``compute.threads``: results do not depend on it."""
+    cores = os.environ.get("LEARNSCOPE_CORES", "")
+    if not cores:
+        return []
+    if not cores.isdigit() or int(cores) < 1:
+        raise ConfigError(f"CORES={cores}: must be a whole number of cores ≥ 1, e.g. make run CORES=8")
+    return ["--cores", cores]
+
+
 def run(studies: list[str], root: Path = Path(".")) -> int:
     """Run the pipeline (or only ``studies``) in ``root``; the exit status of the run."""
     params = load_params(root / "params.yaml")
@@ -116,7 +127,7 @@ def run(studies: list[str], root: Path = Path(".")) -> int:
     with run_lock(root):
         clear_stale_locks(root)
         sweep_temporaries(root)
-        code = subprocess.call(["snakemake", *PROFILE, *studies], cwd=root)
+        code = subprocess.call(["snakemake", *PROFILE, *cores_option(), *studies], cwd=root)
         if code:
             return code
         missing = missing_outputs(root, params, studies or None)

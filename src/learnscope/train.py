@@ -35,11 +35,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from learnscope import data, faults, metrics, store
 from learnscope.divergence import DivergenceGuard, finite_gradients, finite_weights
 from learnscope.optim import MemberAdam, MemberSGD
+from learnscope.progress import Progress, run_labels
 from learnscope.resume import GroupState, TrainState, load_state, save_state
 from learnscope.run_files import checkpoints_to_xarray, curves_to_xarray
 from learnscope.runspec import ComputeConfig, RunSpec, TrainConfig
@@ -161,8 +161,8 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
     x, y, n = tensors["x_train"], tensors["y_train"], tensors["x_train"].shape[0]
     interval = resume_interval() if resume_interval_s is None else resume_interval_s
     last_save = time.monotonic()
-    for step in tqdm(range(state.step, cfg.steps + 1), desc=group_name(specs), disable=None, mininterval=1.0,
-                     initial=state.step, total=cfg.steps + 1):
+    progress = Progress(group_name(specs), cfg.steps, run_labels(specs), start=state.step)
+    for step in range(state.step, cfg.steps + 1):
         if step not in state.recorded:
             _record(guard, model, optimizer, kind, tensors, step, step in eval_steps, step in snapshot_steps, state)
             if resume is not None and step < cfg.steps and time.monotonic() - last_save >= interval:
@@ -188,8 +188,8 @@ def train_group(specs: list[RunSpec], tensors: dict[str, torch.Tensor], kind: st
             guard.freeze(model, optimizer, new)
         optimizer.step()
         state.step = step + 1
-        if step % max(1, cfg.steps // 10) == 0:
-            log.info("%s: step %d/%d loss %s", group_name(specs), step, cfg.steps, losses.tolist())
+        progress.update(step, losses.detach())
+    progress.close()
     return split_group_state(model, state)
 
 
