@@ -34,7 +34,7 @@ def loss(summary: xr.Dataset):
         if scale == "log":  # the reduction's loss falls geometrically to rounding level
             ax.set_ylim(bottom=max(1e-6, 0.1 * np.nanmin(sim["train_loss"].values)))
         ax.set_xlabel("epoch")
-        ax.set_ylabel("loss (squared error summed over outputs)")
+        ax.set_ylabel("loss: squared error,\nsummed over outputs")  # one line is taller than the axes
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Plateaus and drops follow the race reduction (init {ref:g}, "
                  f"{summary.attrs['trained_pairs']} trained pairs, median and range over seeds)", fontsize=9)
