@@ -12,8 +12,8 @@ import yaml
 
 from learnscope import store
 from learnscope.errors import LearnscopeError, StoreError
-from learnscope.explore import final_curves, run_dir
-from learnscope.report_html import fmt
+from learnscope.explore import final_values, run_dir
+from learnscope.studies.claims import fmt
 
 WORKSPACE = "workspace"
 
@@ -35,12 +35,12 @@ def params_diff(a: dict, b: dict, names: tuple[str, str]) -> list[str]:
 
 
 def compare_runs(a: str, b: str, root: str | Path = ".") -> str:
-    specs = [json.loads(store.read(run_dir(r, root) / "curves.nc", "curves").attrs["params_json"]) for r in (a, b)]
+    curves = [store.read(run_dir(r, root) / "curves.nc", "curves") for r in (a, b)]  # each file read once
     lines = [f"runs {a} and {b}", "params that differ:"]
-    lines += params_diff(*specs, (a, b)) or ["  none"]
+    lines += params_diff(*(json.loads(c.attrs["params_json"]) for c in curves), (a, b)) or ["  none"]
     lines.append("final curves:")
-    curves = [final_curves(r, root) for r in (a, b)]
-    lines += [f"  {name}: {fmt(curves[0][name])} vs {fmt(curves[1][name])}" for name in store.CURVES]
+    final = [final_values(c) for c in curves]
+    lines += [f"  {name}: {fmt(final[0][name])} vs {fmt(final[1][name])}" for name in store.CURVES]
     return "\n".join(lines)
 
 
@@ -74,7 +74,7 @@ def claims_by_key(metrics: dict) -> dict[str, dict]:
 
 def claims_diff(a: dict, b: dict) -> list[str]:
     ca, cb = claims_by_key(a), claims_by_key(b)
-    lines = []
+    lines, unchanged = [], 0
     for key in sorted(set(ca) | set(cb)):
         left, right = ca.get(key), cb.get(key)
         if left is None or right is None:
@@ -82,7 +82,8 @@ def claims_diff(a: dict, b: dict) -> list[str]:
         elif (left["value"], left["range"], left["verdict"]) != (right["value"], right["range"], right["verdict"]):
             lines.append(f"  {key}: {fmt(left['value'])} ({left['verdict']}) -> {fmt(right['value'])} "
                          f"({right['verdict']})")
-    unchanged = len(set(ca) & set(cb)) - sum(" -> " in line for line in lines)
+        else:
+            unchanged += 1
     return lines + [f"  {unchanged} claim(s) unchanged"]
 
 

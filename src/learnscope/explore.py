@@ -17,7 +17,7 @@ from learnscope import store
 from learnscope.atomic import read_netcdf
 from learnscope.errors import StoreError
 
-RUN_FILES = {"checkpoints": "checkpoints", "curves": "curves", "features": "features", "tree": "tree"}
+RUN_FILES = ("checkpoints", "curves", "features", "tree")  # each <name>.nc, of store kind <name>
 
 
 def run_dir(run: str | Path, root: str | Path = ".") -> Path:
@@ -42,7 +42,7 @@ def open(run: str | Path, root: str | Path = ".") -> xr.DataTree:  # noqa: A001 
     >>> run["curves"].test_acc.isel(step=-1)
     """
     folder = run_dir(run, root)
-    children = {name: store.read(folder / f"{name}.nc", kind) for name, kind in RUN_FILES.items() if (folder / f"{name}.nc").exists()}
+    children = {name: store.read(folder / f"{name}.nc", name) for name in RUN_FILES if (folder / f"{name}.nc").exists()}
     curves = children["curves"]
     root_attrs = {"run": curves.attrs["run"], "params_json": curves.attrs["params_json"]}
     return xr.DataTree.from_dict({"/": xr.Dataset(attrs=root_attrs), **{f"/{k}": v for k, v in children.items()}})
@@ -118,7 +118,6 @@ def describe_run(run: str | Path, root: str | Path = ".") -> str:
     return "\n".join(lines)
 
 
-def final_curves(run: str | Path, root: str | Path = ".") -> dict[str, float]:
-    """The last value of each curve of a run (NaN where the run never evaluated it)."""
-    curves = store.read(run_dir(run, root) / "curves.nc", "curves")
+def final_values(curves: xr.Dataset) -> dict[str, float]:
+    """The last value of each curve of a run's curves.nc (NaN where it never evaluated one)."""
     return {name: float(curves[name][-1]) if curves.sizes["step"] else float(np.nan) for name in store.CURVES}
