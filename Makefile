@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 REPORT := results/report/index.html
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup browser run test bench share pull status report-check lock clean-venv
+.PHONY: setup browser run test test-cluster bench share pull status report-check lock clean-venv
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,18 +19,27 @@ setup: $(STAMP)
 
 # `make run` = validate params.yaml, then `dvc repro` (which runs Snakemake and records dvc.lock).
 # `make run CORES=8` runs up to 8 jobs at once (the profile's default: 2).
+# `make run PROFILE=slurm` submits every job to SLURM (profiles/slurm; `pip install -e '.[slurm]'`),
+# `make run PROFILE=gpu` runs on a GPU workstation (profiles/gpu); DVC records either run alike.
 # `make run STUDY=parity` runs one study's Snakemake target only (not recorded in dvc.lock),
 # through learnscope.pipeline like dvc repro does (run lock, stale locks cleared, outputs checked).
 run: setup
 	$(BIN)/python -m learnscope check params.yaml
 ifdef STUDY
-	LEARNSCOPE_CORES=$(CORES) $(BIN)/python -m learnscope.pipeline $(STUDY)
+	LEARNSCOPE_CORES=$(CORES) LEARNSCOPE_PROFILE=$(PROFILE) $(BIN)/python -m learnscope.pipeline $(STUDY)
 else
-	LEARNSCOPE_CORES=$(CORES) $(BIN)/dvc repro
+	LEARNSCOPE_CORES=$(CORES) LEARNSCOPE_PROFILE=$(PROFILE) $(BIN)/dvc repro
 endif
 
 test: setup browser
 	$(BIN)/python -m pytest -q
+
+# The SLURM profile on a real single-node SLURM started here from Debian's packages (root):
+# the tiny pipeline through snakemake-executor-plugin-slurm, byte-identical to a local run,
+# every job in sacct; SLURM is stopped after. About 10 minutes; not part of `make test`.
+test-cluster: setup
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[test,slurm]'
+	$(BIN)/python -m pytest -q -s -m cluster tests/cluster
 
 # Headless Chromium and chromedriver from Debian's packages, for the report's browser test
 # (installed when missing and we may; otherwise that test says why it is skipped).

@@ -3,11 +3,12 @@ import glob
 import math
 
 from learnscope import store
-from learnscope.config import to_json
+from learnscope.config import config_ref
 
 from learnscope import targets
 from learnscope.imports import code_inputs
 from learnscope.features import MEASURES
+from learnscope.resources import STUDY_JOB, gpus, group_resources
 from learnscope.studies import STUDIES
 
 SRC = "src/learnscope"
@@ -46,6 +47,12 @@ def study_code(study):
                        ["scripts/study.py"])
 
 
+# What each job asks a scheduler for (learnscope.resources): memory and runtime estimated from
+# its params; GPUs from the profile's config (gpus_per_job, profiles/gpu).
+RESOURCES = group_resources(PARAMS)
+GPUS = gpus(config)
+
+
 wildcard_constraints:
     study="[A-Za-z0-9_]+",
     task="[A-Za-z0-9_]+",
@@ -69,7 +76,7 @@ def group_priority(group):
 
 
 def task_spec(wildcards):
-    return to_json(PARAMS.studies[wildcards.study].tasks[wildcards.task])
+    return config_ref(PARAMS.studies[wildcards.study].tasks[wildcards.task])
 
 
 def all_targets():

@@ -15,9 +15,12 @@ for _group in PARAMS.groups:
             texts=group_outputs(_group, "tree.txt"),
             pictures=group_outputs(_group, "tree.png"),
         params:
-            specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
-            trees=to_json(PARAMS.trees),
+            specs=config_ref([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
+            trees=config_ref(PARAMS.trees),
         threads: PARAMS.compute.threads
+        resources:
+            mem_mb=RESOURCES[_group]["distill"]["mem_mb"],
+            runtime=RESOURCES[_group]["distill"]["runtime"],
         log:
             f"logs/distill/{_group}.log",
         script:

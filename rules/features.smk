@@ -13,11 +13,15 @@ for _group in PARAMS.groups:
         output:
             group_outputs(_group, "features.nc"),
         params:
-            specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
-            features=to_json(PARAMS.features),
+            specs=config_ref([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
+            features=config_ref(PARAMS.features),
             measures=list(STUDIES[PARAMS.runs[PARAMS.groups[_group][0]].study].measures),
         threads: PARAMS.compute.threads
         priority: group_priority(_group)
+        resources:
+            mem_mb=RESOURCES[_group]["features"]["mem_mb"],
+            runtime=RESOURCES[_group]["features"]["runtime"],
+            gpu=GPUS,
         log:
             f"logs/features/{_group}.log",
         script:

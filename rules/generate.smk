@@ -9,6 +9,9 @@ rule generate:
         store.dataset_path("{study}", "{task}"),
     params:
         task=task_spec,
+    resources:
+        mem_mb=STUDY_JOB["mem_mb"],
+        runtime=STUDY_JOB["runtime"],
     log:
         "logs/generate/{study}/{task}.log",
     script:

@@ -35,9 +35,13 @@ for _study in PARAMS.studies:
             source_outputs(_study),
         params:
             study=_study,
-            config=to_json(PARAMS.studies[_study]),
-            specs=to_json(list(source_specs(_study).values())),
+            config=config_ref(PARAMS.studies[_study]),
+            specs=config_ref(list(source_specs(_study).values())),
         threads: PARAMS.compute.threads
+        resources:
+            mem_mb=STUDY_JOB["mem_mb"],
+            runtime=STUDY_JOB["runtime"],
+            gpu=GPUS,
         log:
             f"logs/sources/{_study}.log",
         script:

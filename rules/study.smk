@@ -28,7 +28,10 @@ for _study in PARAMS.studies:
             study_outputs_for_report(_study),
         params:
             study=_study,
-            config=to_json(PARAMS.studies[_study]),
+            config=config_ref(PARAMS.studies[_study]),
+        resources:
+            mem_mb=STUDY_JOB["mem_mb"],
+            runtime=STUDY_JOB["runtime"],
         log:
             f"logs/study/{_study}.log",
         script:

@@ -15,9 +15,13 @@ for _group in PARAMS.groups:
             checkpoints=group_outputs(_group, "checkpoints.nc"),
             curves=group_outputs(_group, "curves.nc"),
         params:
-            specs=to_json([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
+            specs=config_ref([PARAMS.runs[run] for run in PARAMS.groups[_group]]),
         threads: PARAMS.compute.threads
         priority: group_priority(_group)
+        resources:
+            mem_mb=RESOURCES[_group]["train"]["mem_mb"],
+            runtime=RESOURCES[_group]["train"]["runtime"],
+            gpu=GPUS,
         log:
             f"logs/train/{_group}.log",
         script:

@@ -19,7 +19,7 @@ from learnscope.compare import claims_diff, flatten
 from learnscope.status import dvc_changes, parse_dry_run, summary
 from pipeline_tools import edited, sh
 
-COMMANDS = ["run", "status", "show", "compare", "studies", "open", "check", "runs"]
+COMMANDS = ["run", "status", "show", "compare", "studies", "open", "check", "runs", "plots"]
 RUN0, RUN1 = "parity-sparse_parity-w16-s0", "parity-sparse_parity-w16-s1"
 
 
@@ -69,6 +69,9 @@ def test_the_entry_point_is_installed_and_every_command_has_help(tmp_path):
     (("compare", RUN0, "nosuch-run"), "nosuch-run: no such run"),
     (("compare", "nosuch-rev", "HEAD"), "nosuch-rev: not a run under results/runs, a git revision"),
     (("run", "nosuch"), "nosuch is not a study of params.yaml"),
+    (("plots", "nosuch-rev"), "dvc plots diff nosuch-rev:"),
+    (("run", "--profile", "moon"), "PROFILE=moon: no profiles/moon/config.yaml"),
+    (("run", "--cores", "0"), "CORES=0: must be a whole number of cores ≥ 1"),
 ])
 def test_bad_arguments_get_one_line_and_status_2(pipeline_repo: Path, args, says):
     assert says in one_line_error(cli(pipeline_repo, *args))
@@ -226,6 +229,43 @@ def test_cores_come_from_make_run_cores(monkeypatch):
     monkeypatch.setenv("LEARNSCOPE_CORES", "lots")
     with pytest.raises(ConfigError, match="CORES=lots: must be a whole number"):
         cores_option()
+
+
+def test_profiles_come_from_make_run_profile(monkeypatch):
+    from learnscope.errors import ConfigError
+    from learnscope.pipeline import profile_option
+
+    from pipeline_tools import REPO
+
+    monkeypatch.delenv("LEARNSCOPE_PROFILE", raising=False)
+    assert profile_option(REPO) == ["--profile", "profiles/default"]
+    monkeypatch.setenv("LEARNSCOPE_PROFILE", "slurm")  # the workflow's own profile (default) must not override it
+    assert profile_option(REPO) == ["--profile", "profiles/slurm", "--workflow-profile", "none"]
+    monkeypatch.setenv("LEARNSCOPE_PROFILE", "moon")
+    with pytest.raises(ConfigError, match="PROFILE=moon: no profiles/moon/config.yaml; known: default, gpu, slurm"):
+        profile_option(REPO)
+
+
+def test_plots_draws_every_studys_main_curves_offline(pipeline_repo: Path, inproc, tmp_path):
+    from learnscope.studies.plots import dvc_plots
+
+    page = tmp_path / "plots.html"
+    out = inproc(pipeline_repo, "plots", "--out", str(page))
+    assert out.returncode == 0, out.stderr
+    text = page.read_text()
+    drawn = text.count("<section>")
+    declared = [next(iter(entry)) for entry in dvc_plots()]
+    # the tiny params run 6 of the 8 studies, and attention's MLP at no n: DVC draws tables with rows
+    shown = [path for path in declared if (pipeline_repo / path).exists()
+             and len((pipeline_repo / path).read_text().splitlines()) > 1]
+    assert drawn == len(shown) and f"{drawn} plot(s) of workspace" in out.stdout
+    assert text.count("<svg") >= drawn and "Content-Security-Policy" in text
+    assert "cdn." not in text and "<script" not in text  # nothing to fetch, nothing to run
+    assert all(f"<h2>{path}</h2>" in text for path in shown)
+    # beside a revision that has no results (the tiny project's commit precedes its run)
+    versus = inproc(pipeline_repo, "plots", "HEAD", "--out", str(page))
+    assert versus.returncode == 0, versus.stderr
+    assert "of workspace, HEAD" in versus.stdout and "at HEAD</li>" in page.read_text()
 
 
 def test_the_sweep_view_shows_progress_and_the_longest_running_jobs(tmp_path):

@@ -209,3 +209,29 @@ def test_require():
     require(True, "a.b", "never shown")
     with pytest.raises(ConfigError, match=r"^a\.b must be odd$"):
         require(False, "a.b", "must be odd")
+
+
+def test_a_jobs_configuration_goes_by_content_hash(tmp_path, monkeypatch):
+    from learnscope.config import CONFIG_DIR, config_ref, config_text, from_ref
+
+    monkeypatch.chdir(tmp_path)
+    task = SparseParity(n_bits=8, k=2, n_train=64, n_test=64)
+    ref = config_ref(task)
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", ref)  # what Snakemake stores and prints: 71 characters
+    assert config_ref(task) == ref and len(list((tmp_path / CONFIG_DIR).iterdir())) == 1
+    assert config_text(ref) == to_json(task) and from_ref(Task, ref, "task") == task
+    assert config_ref(SparseParity(n_bits=8, k=3, n_train=64, n_test=64)) != ref  # a change reruns the job
+
+
+def test_a_missing_or_altered_job_configuration_is_named(tmp_path, monkeypatch):
+    from learnscope.config import CONFIG_DIR, config_ref, config_text
+
+    monkeypatch.chdir(tmp_path)
+    ref = config_ref(SparseParity(n_bits=8, k=2, n_train=64, n_test=64))
+    path = tmp_path / CONFIG_DIR / f"{ref.removeprefix('sha256:')}.json"
+    path.write_text(path.read_text().replace('"k":2', '"k":3'))
+    with pytest.raises(ConfigError, match="content does not match its name"):
+        config_text(ref)
+    path.unlink()
+    with pytest.raises(ConfigError, match="a job's configuration is missing"):
+        config_text(ref)

@@ -18,7 +18,9 @@ import yaml
 
 from learnscope.imports import module_file
 from learnscope.logs import MODULES_LINE
-from pipeline_tools import edited, hashes, planned_jobs, sh, write_params
+from learnscope import store
+from learnscope.studies import STUDIES
+from pipeline_tools import TINY, edited, hashes, planned_jobs, sh, write_params
 
 pytestmark = pytest.mark.pipeline
 
@@ -262,6 +264,26 @@ def test_derived_code_inputs_cover_every_module_a_job_loaded(repo: Path):
         checked += 1
     assert checked == 12 + 12 + 12 + 1 + 1 + 6  # generate, train, features (12 datasets and groups), distill,
     # the similarity study's sources job, the study jobs
+
+
+def test_no_rule_param_prints_kilobytes(repo: Path):
+    """Configuration reaches jobs by content hash (``config.config_ref``): every param Snakemake
+    recorded for every output (and would print) is short."""
+    records = [json.loads(p.read_text()) for p in (repo / ".snakemake/metadata").iterdir()]
+    params = [value for record in records for value in record.get("params") or []]
+    assert len(records) > 50 and params
+    assert max(len(str(value)) for value in params) <= 100, max(params, key=lambda v: len(str(v)))
+
+
+def test_every_study_writes_its_main_curves_for_dvc_plots(repo: Path):
+    for study in TINY:
+        if study not in STUDIES:
+            continue
+        for name, curve in STUDIES[study].plots.items():
+            lines = (repo / store.study_path(study, f"plots/{name}")).read_text().splitlines()
+            assert lines[0] == ",".join(curve.columns()), (study, name)
+            labels_absent = study == "attention" and name == "mlp.csv"  # the tiny params train no MLP there
+            assert (len(lines) == 1) == labels_absent, (study, name, len(lines))
 
 
 def test_bad_params_fail_before_any_job_with_the_key(repo: Path):

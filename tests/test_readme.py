@@ -25,13 +25,14 @@ NOT_RUN = {
     "snakemake --unlock": "the README says it is never needed",
     "dvc remote add -d s3 s3://bucket/learnscope": "an example remote on a cloud this machine cannot reach",
     "dvc remote add -d ssh ssh://host/path": "an example remote on a host this machine cannot reach",
-    "snakemake --profile profiles/default --executor slurm": "needs a SLURM cluster",
-    "make test-cluster": "not built yet, as the README says",
+    "dvc plots diff exp-a exp-b": "example experiment names",
+    "make test-cluster": "starts SLURM daemons as root for about 10 minutes: run as itself (tests/cluster)",
 }
 # make -n: they rebuild the venv or run for minutes, or (status) run a command tested as itself
 DRY_TARGETS = {"test", "bench", "setup", "lock", "clean-venv", "browser", "status"}
 SUBSTITUTIONS = {"parity-sparse_parity-w256-s": "parity-sparse_parity-w16-s",
-                 "algebra-margin-w128-s0": "algebra-margin-w16-s0", "HEAD~1": "HEAD", "[STUDY ...]": "gdln"}
+                 "algebra-margin-w128-s0": "algebra-margin-w16-s0", "HEAD~1": "HEAD", "[STUDY ...]": "gdln",
+                 "[REV ...]": "HEAD", "PROFILE=<name>": "PROFILE=gpu"}
 
 
 def readme_commands() -> list[str]:

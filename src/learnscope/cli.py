@@ -1,11 +1,14 @@
 """The ``learnscope`` command (also ``python -m learnscope``), run in the project folder.
 
-  learnscope run [STUDY ...]      the whole pipeline (dvc repro), or chosen studies (Snakemake)
+  learnscope run [STUDY ...]      the whole pipeline (dvc repro), or chosen studies (Snakemake);
+                                  --profile slurm|gpu, --cores N
   learnscope status               what a run would redo, and why
   learnscope show PATH_OR_RUN     a readable summary of a learnscope .nc file or of a run
   learnscope compare A B          two runs, or two git revisions / DVC experiments / workspace
   learnscope studies              each study with its claims and verdicts, one line each
   learnscope open RUN             a run's files as one xarray DataTree (learnscope.open in Python)
+  learnscope plots [REV ...]      the studies' main curves (DVC plots), the workspace beside REVs,
+                                  drawn offline to dvc_plots/index.html
   learnscope check [PARAMS]       validate params.yaml
   learnscope runs [PARAMS]        list every run with its study, task, width and seed
 
@@ -54,9 +57,15 @@ def _runs(args) -> int:
 
 
 def _run(args) -> int:
+    import os
+
     load_params("params.yaml")  # bad params: one line before anything starts
+    for variable, value in (("LEARNSCOPE_PROFILE", args.profile), ("LEARNSCOPE_CORES", args.cores)):
+        if value is not None:  # read by learnscope.pipeline, also under dvc repro
+            os.environ[variable] = str(value)
+    from learnscope import pipeline
+    pipeline.profile_option(), pipeline.cores_option()  # a bad one: one line before anything starts
     if args.studies:
-        from learnscope import pipeline
         return pipeline.main(args.studies)
     from learnscope.status import tool
     return subprocess.call([tool("dvc"), "repro"])
@@ -103,6 +112,13 @@ def _open(args) -> int:
     return 0
 
 
+def _plots(args) -> int:
+    from learnscope.plots import write_page
+    path, count = write_page(args.revisions, args.out)
+    print(f"{path}: {count} plot(s) of {', '.join(['workspace', *args.revisions])}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="learnscope", description=__doc__.split("\n\n")[0],
                         epilog="Run in the project folder (where params.yaml is).")
@@ -116,6 +132,8 @@ def parser() -> argparse.ArgumentParser:
                          description="Without STUDY: dvc repro (recorded in dvc.lock). With STUDY: those "
                                      "studies' Snakemake targets, then the report is remade.")
     run.add_argument("studies", nargs="*", metavar="STUDY")
+    run.add_argument("--profile", metavar="NAME", help="profiles/NAME: default, slurm, gpu (make run PROFILE=NAME)")
+    run.add_argument("--cores", type=int, metavar="N", help="jobs at once (make run CORES=N)")
     run.set_defaults(func=_run)
     sub.add_parser("status", help="what a run would redo, and why (params or code changed...)",
                    description="Snakemake's dry run and DVC's status, grouped by study.").set_defaults(func=_status)
@@ -137,6 +155,12 @@ def parser() -> argparse.ArgumentParser:
                               description="In Python: learnscope.open(run) returns the DataTree.")
     open_run.add_argument("run", metavar="RUN")
     open_run.set_defaults(func=_open)
+    plots = sub.add_parser("plots", help="the studies' main curves (DVC plots) of the workspace and REVs, offline",
+                           description="dvc plots show (or diff REV ...) drawn to SVG without a browser or "
+                                       "network: one self-contained page.")
+    plots.add_argument("revisions", nargs="*", metavar="REV", help="git revisions or DVC experiments to compare")
+    plots.add_argument("--out", default="dvc_plots/index.html", help="the page (default: %(default)s)")
+    plots.set_defaults(func=_plots)
     return top
 
 

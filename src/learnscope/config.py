@@ -19,19 +19,29 @@ and equality ignores it, so changing it changes no run's JSON and reruns no job.
 Polymorphic sections pick their class from a lazy registry (``learnscope.registry``) by a
 discriminator key: a base class that declares ``registry`` in its own body (tasks by
 ``family``, ``learnscope.tasks.TASKS``; models by ``name``, ``learnscope.models.MODELS``).
+A job of the pipeline gets its configuration by content (``config_ref``/``from_ref``): the
+canonical JSON is stored once under ``.snakemake/learnscope/config/<sha256>.json`` and the
+rule's param is the short ``sha256:<hex>``, so Snakemake's terminal and metadata never carry
+kilobytes of params, and a job still reruns exactly when its configuration changes.
+
 This module imports nothing of learnscope but its errors.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
+import os
+import tempfile
 import types
 import typing
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from learnscope.errors import ConfigError, require
+
+CONFIG_DIR = ".snakemake/learnscope/config"
 
 MAX_SEED = 2**32 - 1
 
@@ -209,3 +219,43 @@ def to_json(obj: Any) -> str:
 
 def from_json(tp: Any, text: str, path: str = "spec") -> Any:
     return build(tp, json.loads(text), path)
+
+
+def config_ref(obj: Any, root: str | os.PathLike = ".") -> str:
+    """``obj``'s canonical JSON stored by content under ``root/CONFIG_DIR`` (written once,
+    atomically; the Snakefile calls this while it plans, before any job runs) and its
+    reference ``sha256:<hex>``, the short rule param a job passes to ``from_ref``."""
+    text = to_json(obj)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    path = os.path.join(root, CONFIG_DIR, f"{digest}.json")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{digest}.tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return f"sha256:{digest}"
+
+
+def config_text(ref: str, root: str | os.PathLike = ".") -> str:
+    """The JSON that ``config_ref`` stored as ``ref``, checked against its hash."""
+    digest = ref.removeprefix("sha256:")
+    path = os.path.join(root, CONFIG_DIR, f"{digest}.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        raise ConfigError(f"{path}: a job's configuration is missing ({error.strerror}); "
+                          "rerun the pipeline (it stores every job's configuration as it plans)") from None
+    if not ref.startswith("sha256:") or hashlib.sha256(text.encode()).hexdigest() != digest:
+        raise ConfigError(f"{path}: content does not match its name {ref!r}; delete it and rerun the pipeline")
+    return text
+
+
+def from_ref(tp: Any, ref: str, path: str = "spec") -> Any:
+    """``from_json`` of the configuration stored as ``ref`` (see ``config_ref``)."""
+    return from_json(tp, config_text(ref), path)

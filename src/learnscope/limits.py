@@ -196,24 +196,34 @@ def _check_runs(params) -> None:
             f"compute.max_runs = {params.compute.max_runs}; lower it or raise compute.max_runs")
 
 
-def estimate(params) -> dict[str, list[Estimate]]:
-    """Every training group's estimates, by resource (``memory``, ``disk``, ``steps``, ``flop``),
-    and each distillation job's memory (``distill_memory``)."""
-    out: dict[str, list[Estimate]] = {"memory": [], "disk": [], "steps": [], "flop": [], "distill_memory": []}
+def group_estimates(params) -> dict[str, dict[str, Estimate]]:
+    """Each training group's estimates by resource (``memory``, ``disk``, ``steps``, ``flop``,
+    and ``distill_memory`` where its runs are distilled), by group name."""
+    out: dict[str, dict[str, Estimate]] = {}
     for study, cfg in params.studies.items():
         groups: dict[str, list] = {}
         for coords, spec in STUDIES[study].runs(study, cfg, params.compute).items():
             groups.setdefault(spec.group, []).append((coords, spec))
-        for members in groups.values():
+        for name, members in groups.items():
             specs = [spec for _, spec in members]
-            for resource, est in _group_estimates(study, cfg, specs, members[0][0]).items():
-                out[resource].append(est)
+            found = _group_estimates(study, cfg, specs, members[0][0])
             if "tree.nc" in STUDIES[study].run_artefacts:
-                out["distill_memory"].append(_distill_memory(params, specs[0], out["memory"][-1]))
+                found["distill_memory"] = distill_memory(params, specs[0], found["memory"])
+            out[name] = found
     return out
 
 
-def _distill_memory(params, spec, group: Estimate) -> Estimate:
+def estimate(params) -> dict[str, list[Estimate]]:
+    """Every training group's estimates, by resource (``memory``, ``disk``, ``steps``, ``flop``),
+    and each distillation job's memory (``distill_memory``)."""
+    out: dict[str, list[Estimate]] = {"memory": [], "disk": [], "steps": [], "flop": [], "distill_memory": []}
+    for found in group_estimates(params).values():
+        for resource, est in found.items():
+            out[resource].append(est)
+    return out
+
+
+def distill_memory(params, spec, group: Estimate) -> Estimate:
     n_fit, n_eval = params.trees.n_fit, params.trees.n_eval
     key = "trees.n_fit" if n_fit >= n_eval else "trees.n_eval"
     factors = {"distill": (key, n_fit + n_eval), "inputs": group.factors["inputs"]}

@@ -10,7 +10,7 @@ Three promises on top of Snakemake:
   killed run and make every later run fail with "Directory cannot be locked". Holding the
   flock proves no learnscope run is alive; if no other Snakemake process works in this
   folder either (Linux: ``/proc``), the stale locks are removed and the run goes on.
-  Snakemake's ``rerun-incomplete`` (profiles/default) then redoes the killed jobs.
+  Snakemake's ``rerun-incomplete`` (in every profile) then redoes the killed jobs.
 - **No litter.** Temporary files a killed writer left beside results are deleted first.
 - **Nothing missing is reported as done.** Every file the params imply is requested
   (``learnscope.targets``), and after Snakemake succeeds each must exist: otherwise the
@@ -37,7 +37,7 @@ from learnscope.params import load_params
 log = logging.getLogger(__name__)
 LOCK = ".snakemake/learnscope-run.lock"
 SNAKEMAKE_LOCKS = ".snakemake/locks"
-PROFILE = ["--profile", "profiles/default"]
+PROFILES_DIR = "profiles"
 SWEPT_DIRS = (store.DATA_DIR, store.RUNS_DIR, store.STUDIES_DIR, store.REPORT_DIR, store.RESUME_DIR)
 
 
@@ -118,16 +118,29 @@ def cores_option() -> list[str]:
     return ["--cores", cores]
 
 
+def profile_option(root: Path = Path(".")) -> list[str]:
+    """``--profile profiles/NAME`` from ``LEARNSCOPE_PROFILE`` (``make run PROFILE=slurm``;
+    ``default`` otherwise): where jobs run changes no result, so DVC records the run alike."""
+    name = os.environ.get("LEARNSCOPE_PROFILE") or "default"
+    known = sorted(p.parent.name for p in (root / PROFILES_DIR).glob("*/config.yaml"))
+    if name not in known:
+        raise ConfigError(f"PROFILE={name}: no {PROFILES_DIR}/{name}/config.yaml; known: {', '.join(known)}")
+    # Snakemake also reads profiles/default as the workflow's own profile, whose settings
+    # would override the chosen one's (cores, executor...): not for another profile.
+    return ["--profile", f"{PROFILES_DIR}/{name}", *(["--workflow-profile", "none"] if name != "default" else [])]
+
+
 def run(studies: list[str], root: Path = Path(".")) -> int:
     """Run the pipeline (or only ``studies``) in ``root``; the exit status of the run."""
     params = load_params(root / "params.yaml")
     unknown = [s for s in studies if s not in params.studies]
     if unknown:
         raise ConfigError(f"{unknown[0]} is not a study of params.yaml; known: {', '.join(params.studies)}")
+    options = [*profile_option(root), *cores_option()]
     with run_lock(root):
         clear_stale_locks(root)
         sweep_temporaries(root)
-        code = subprocess.call(["snakemake", *PROFILE, *cores_option(), *studies], cwd=root)
+        code = subprocess.call(["snakemake", *options, *studies], cwd=root)
         if code:
             return code
         missing = missing_outputs(root, params, studies or None)

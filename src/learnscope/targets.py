@@ -19,9 +19,10 @@ def run_artefacts(study: str) -> list[str]:
 
 
 def study_outputs(study: str) -> dict[str, str]:
-    """A study job's files by name: summary.nc, metrics.json and its figures."""
+    """A study job's files by name: summary.nc, metrics.json, its figures and plots' tables."""
     names = ("summary.nc", "metrics.json", *STUDIES[study].figures)
-    return {name: store.study_path(study, name) for name in names}
+    return {**{name: store.study_path(study, name) for name in names},
+            **{name: store.study_path(study, f"plots/{name}") for name in STUDIES[study].plots}}
 
 
 def all_targets(params, studies: list[str] | None = None) -> list[str]:

@@ -16,6 +16,7 @@ import xarray as xr
 from learnscope import store
 from learnscope.runspec import ComputeConfig, RunSpec
 from learnscope.studies.claims import Claim
+from learnscope.studies.plots import Curve
 
 # A study's runs, loaded: coordinates (as in ``config.coords``) -> artefact stem
 # (``curves``, ``features``, ``tree``) -> that file.
@@ -35,6 +36,8 @@ class Study:
         figures: figure file name -> function of summary.nc's dataset returning a figure.
         figure_claims: figure file name -> the keys of the claims it illustrates (``fnmatch``
             patterns such as ``slope_*``); each figure states their values and verdicts.
+        plots: plot file name (``plots/<name>.csv``) -> its main curve (``studies.plots.Curve``),
+            declared as a DVC plot in dvc.yaml.
 
     ``metrics.json`` holds ``metrics(summary)`` plus ``claims``: ``claims(summary)`` as data.
 
@@ -49,6 +52,7 @@ class Study:
     measures: ClassVar[tuple[str, ...]] = ("agop",)
     figures: ClassVar[dict[str, Callable]] = {}
     figure_claims: ClassVar[dict[str, tuple[str, ...]]] = {}
+    plots: ClassVar[dict[str, Curve]] = {}
 
     def runs(self, study: str, cfg, compute: ComputeConfig) -> dict[tuple, RunSpec]:
         """The runs the section ``cfg`` asks for, by coordinates (``cfg.coords``)."""

@@ -6,16 +6,19 @@ from learnscope import store
 from learnscope.config import to_json
 from learnscope.studies import STUDIES
 from learnscope.studies.claims import claims_for, claims_json, verdict_lines
+from learnscope.studies.plots import curve_table
 
 
 def study_run(study: str, cfg, out_paths: dict[str, str], inputs: list[str]) -> None:
-    """``out_paths`` maps summary.nc, metrics.json and each figure name to its path."""
+    """``out_paths`` maps summary.nc, metrics.json and each figure and plot name to its path."""
     analysis = STUDIES[study]
     summary = analysis.summarise(study, cfg, analysis.load(study, cfg, inputs))
     store.write(summary, out_paths["summary.nc"], "summary", to_json(cfg), inputs, analysis.summary_variables(cfg))
     claims = claims_json(analysis.claims(summary))
     store.write_json({**analysis.metrics(summary), "claims": claims}, out_paths["metrics.json"])
     save_figures(analysis.figures, summary, out_paths, claims, analysis.figure_claims)
+    for name, curve in analysis.plots.items():
+        store.write_text(curve_table(summary, curve), out_paths[name])
 
 
 def save_figures(figures: dict, summary, paths: dict[str, str], claims: list[dict] = (),

@@ -5,6 +5,7 @@ from learnscope.studies.algebra import analysis, figures
 from learnscope.studies.algebra import metrics as algebra_metrics
 from learnscope.studies.algebra.config import AlgebraStudyConfig
 from learnscope.studies.base import Study
+from learnscope.studies.plots import Curve
 
 
 class AlgebraStudy(Study):
@@ -13,6 +14,11 @@ class AlgebraStudy(Study):
     measures = ("group",)
     figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
+    plots = {
+        "grokking.csv": Curve("grokking_test_acc", "grokking_eval", "step", "accuracy",
+                              "grokking: test accuracy (median, range over seeds) and train accuracy (median)",
+                              x_values="grokking_eval_step", references=(("train", "grokking_train_acc"),)),
+    }
 
     summarise = staticmethod(analysis.summarise)
     metrics = staticmethod(algebra_metrics.metrics)

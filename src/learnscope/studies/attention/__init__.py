@@ -5,6 +5,7 @@ from learnscope.studies.attention import analysis, figures
 from learnscope.studies.attention import metrics as attention_metrics
 from learnscope.studies.attention.config import AttentionStudyConfig
 from learnscope.studies.base import Study
+from learnscope.studies.plots import Curve
 
 
 class AttentionStudy(Study):
@@ -13,6 +14,15 @@ class AttentionStudy(Study):
     measures = ("attention_rank",)
     figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
+    plots = {
+        "transformer_identity.csv": Curve(
+            "test_loss", "eval", "step", "test loss",
+            "relational task: test loss of the transformer with identity at the largest number of symbols",
+            at=(("model", "transformer_identity"), ("n", -1)), x_values="eval_step"),
+        "mlp.csv": Curve("test_loss", "eval", "step", "test loss",
+                         "relational task: test loss of the MLP at the largest number of symbols",
+                         at=(("model", "mlp"), ("n", -1)), x_values="eval_step"),
+    }
 
     summarise = staticmethod(analysis.summarise)
     metrics = staticmethod(attention_metrics.metrics)

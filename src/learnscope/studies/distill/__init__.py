@@ -7,6 +7,7 @@ probes each one's final network (``sources``) and its study job tabulates recove
 
 from learnscope import store
 from learnscope.studies.base import Study
+from learnscope.studies.plots import Curve
 from learnscope.studies.distill import analysis, figures
 from learnscope.studies.distill import metrics as distill_metrics
 from learnscope.studies.distill.config import DistillStudyConfig
@@ -18,6 +19,11 @@ class DistillStudy(Study):
     measures = ()
     figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
+    plots = {
+        "fidelity.csv": Curve("fidelity", "k", "probing beam k", "fidelity",
+                              "distillation: tree fidelity to the network by beam width (deepest target, first tree)",
+                              at=(("depth", -1), ("tree", 0)), references=(("recovery", "recovery"),)),
+    }
 
     summarise = staticmethod(analysis.summarise)
     metrics = staticmethod(distill_metrics.metrics)

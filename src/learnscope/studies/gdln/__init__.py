@@ -2,6 +2,7 @@
 generalisation (Saxe, Sodhani & Lewallen, ICML 2022; see ``analysis``)."""
 
 from learnscope.studies.base import Study
+from learnscope.studies.plots import Curve
 from learnscope.studies.gdln import analysis, figures
 from learnscope.studies.gdln.config import GdlnStudyConfig
 
@@ -12,6 +13,14 @@ class GdlnStudy(Study):
     measures = ("gdln",)
     figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
+    plots = {
+        "loss.csv": Curve("train_loss", "epoch", "epoch", "loss on trained pairs",
+                          "GDLN: simulated loss (first init scale) and the reduction's theory",
+                          at=(("init_scale", 0),), references=(("theory", "theory_loss"),)),
+        "heldout.csv": Curve("test_loss", "epoch", "epoch", "loss on held-out pairs",
+                             "GDLN: held-out loss (first init scale) and the reduction's theory",
+                             at=(("init_scale", 0),), references=(("theory", "theory_heldout_loss"),)),
+    }
 
     summarise = staticmethod(analysis.summarise)
     metrics = staticmethod(analysis.metrics)

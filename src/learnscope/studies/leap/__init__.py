@@ -2,6 +2,7 @@
 (Abbe, Boix-Adsera, Misiakiewicz, COLT 2023; see ``analysis``)."""
 
 from learnscope.studies.base import Study
+from learnscope.studies.plots import Curve
 from learnscope.studies.leap import analysis, figures
 from learnscope.studies.leap import metrics as leap_metrics
 from learnscope.studies.leap.config import LeapStudyConfig
@@ -13,6 +14,11 @@ class LeapStudy(Study):
     measures = ("fourier",)
     figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
+    plots = {
+        "test_loss.csv": Curve("test_loss", "eval", "fresh samples seen", "test loss",
+                               "leap: test loss of the first target at the largest d (first c)",
+                               at=(("target", 0), ("d", -1), ("c", 0)), x_values="eval_samples"),
+    }
 
     summarise = staticmethod(analysis.summarise)
     metrics = staticmethod(leap_metrics.metrics)

@@ -8,6 +8,7 @@ layer (measures ``agop`` and ``layer_nfa``); its sources job fits one RFM to eve
 
 from learnscope import store
 from learnscope.studies.base import Study
+from learnscope.studies.plots import Curve
 from learnscope.studies.nfa import analysis, figures
 from learnscope.studies.nfa import metrics as nfa_metrics
 from learnscope.studies.nfa.config import NfaConfig
@@ -19,6 +20,14 @@ class NfaStudy(Study):
     measures = ("agop", "layer_nfa")
     figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
+    plots = {
+        "layer_nfa.csv": Curve("layer_nfa_curve", "step", "step", "NFA correlation",
+                               "NFA correlation of the first hidden layer, widest network (first task)",
+                               at=(("task", 0), ("width", -1), ("hidden_layer", 0))),
+        "test_loss.csv": Curve("curve_test_loss", "eval_step", "step", "test loss",
+                               "deep MLP: test loss of the widest network (first task)",
+                               at=(("task", 0), ("width", -1))),
+    }
 
     summarise = staticmethod(analysis.summarise)
     metrics = staticmethod(nfa_metrics.metrics)

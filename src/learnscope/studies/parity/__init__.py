@@ -2,6 +2,7 @@
 trees that find a sparse parity's hidden support (see ``analysis``)."""
 
 from learnscope.studies.base import Study
+from learnscope.studies.plots import Curve
 from learnscope.studies.parity import analysis, figures
 from learnscope.studies.parity.config import ParityConfig
 
@@ -10,6 +11,14 @@ class ParityStudy(Study):
     config_type = ParityConfig
     figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
+    plots = {
+        "test_loss.csv": Curve("curve_test_loss", "eval_step", "step", "test loss",
+                               "sparse parity: test loss of the widest network (first task)",
+                               at=(("task", 0), ("width", -1))),
+        "nfa_corr.csv": Curve("nfa_corr_curve", "step", "step", "NFA correlation",
+                              "NFA correlation over training, widest network (first task)",
+                              at=(("task", 0), ("width", -1))),
+    }
 
     summarise = staticmethod(analysis.summarise)
     metrics = staticmethod(analysis.metrics)

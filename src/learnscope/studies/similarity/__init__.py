@@ -6,6 +6,7 @@ names from their checkpoints (``sources``), and its study job compares them."""
 
 from learnscope import store
 from learnscope.studies.base import Study
+from learnscope.studies.plots import Curve
 from learnscope.studies.similarity import analysis, figures
 from learnscope.studies.similarity import metrics as similarity_metrics
 from learnscope.studies.similarity.config import SimilarityConfig
@@ -17,6 +18,11 @@ class SimilarityStudy(Study):
     measures = ()
     figure_claims = figures.CLAIMS  # before `figures` is rebound to the dict below
     figures = figures.FIGURES
+    plots = {
+        "gulp_to_final.csv": Curve("gulp_to_final", "snapshot", "snapshot (index)", "GULP distance to the final network",
+                                   "GULP distance of each snapshot to its run's final network (largest ridge), over runs",
+                                   at=(("lam", -1),), over="run"),
+    }
 
     summarise = staticmethod(analysis.summarise)
     metrics = staticmethod(similarity_metrics.metrics)
