@@ -25,6 +25,11 @@ if [ -f "$CONF/slurm.conf" ] && ! grep -qx "$MARK" "$CONF/slurm.conf"; then
   echo "slurm: $CONF/slurm.conf exists and is not learnscope's test cluster; not touching it" >&2
   exit 1
 fi
+running=$(pgrep -r D,R,S '^(slurmctld|slurmd|slurmdbd)$' 2>/dev/null | tr '\n' ' ' || true)
+if [ -n "$running" ]; then
+  echo "slurm: SLURM daemons already run here (pid $running); stop them first (cluster/slurm/down.sh STATE_DIR)" >&2
+  exit 1
+fi
 mkdir -p "$STATE"/{ctld,spool,mysql,log,run} "$CONF"
 HOST=$(hostname -s)
 # This machine's CPUs and memory as slurmd sees them (a node that claims more is drained).
