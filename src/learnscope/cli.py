@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,14 +58,13 @@ def _runs(args) -> int:
 
 
 def _run(args) -> int:
-    import os
-
     load_params("params.yaml")  # bad params: one line before anything starts
     for variable, value in (("LEARNSCOPE_PROFILE", args.profile), ("LEARNSCOPE_CORES", args.cores)):
         if value is not None:  # read by learnscope.pipeline, also under dvc repro
             os.environ[variable] = str(value)
     from learnscope import pipeline
-    pipeline.profile_option(), pipeline.cores_option()  # a bad one: one line before anything starts
+    pipeline.profile_option()  # a bad profile or core count: one line before anything starts
+    pipeline.cores_option()
     if args.studies:
         return pipeline.main(args.studies)
     from learnscope.status import tool
