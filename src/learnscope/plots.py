@@ -35,8 +35,9 @@ def plots_json(revisions: list[str], cwd: Path = Path(".")) -> dict:
     return json.loads(text)
 
 
-def render(data: dict, revisions: list[str]) -> str:
-    """The page: one SVG per plot, then what DVC could not load (a study not run at a revision)."""
+def render(data: dict, revisions: list[str]) -> tuple[str, int]:
+    """The page (one SVG per plot, then what DVC could not load: a study not run at a
+    revision) and the number of plots drawn."""
     import vl_convert
 
     sections = []
@@ -51,7 +52,7 @@ def render(data: dict, revisions: list[str]) -> str:
     missing = sorted({(e.get("rev", "?"), e.get("name", "?")) for e in data.get("errors", [])})
     notes = "".join(f"<li>{html.escape(name)} at {html.escape(rev)}</li>" for rev, name in missing)
     compared = ", ".join(["workspace", *revisions]) if revisions else "workspace"
-    return f"""<!DOCTYPE html>
+    page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>learnscope plots: {html.escape(compared)}</title>
@@ -64,6 +65,7 @@ study's <code>plots/</code> tables).</p>
 {f'<h2>Not found</h2><ul>{notes}</ul>' if notes else ''}
 </body></html>
 """
+    return page, len(sections)
 
 
 def write_page(revisions: list[str], out: str = OUT, cwd: Path = Path(".")) -> tuple[Path, int]:
@@ -71,8 +73,8 @@ def write_page(revisions: list[str], out: str = OUT, cwd: Path = Path(".")) -> t
     data = plots_json(revisions, cwd)
     if not data.get("data"):
         raise LearnscopeError("no DVC plot has data here: run the pipeline first (make run)")
-    page = render(data, revisions)
+    page, drawn = render(data, revisions)
     path = cwd / out
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes(path, page.encode(), "html")
-    return path, page.count("<section>")
+    return path, drawn

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import warnings
 
 import numpy as np
 import xarray as xr
+
+from learnscope.studies.arrays import nanmedian
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,9 +74,8 @@ def curve_table(summary: xr.Dataset, curve: Curve) -> str:
         y = y.expand_dims(curve.over)
     values = y.transpose(curve.over, curve.x).values.astype(np.float64)
     x = (_pick(summary[curve.x_values], at) if curve.x_values else summary[curve.x]).values.astype(np.float64)
-    with warnings.catch_warnings():  # an all-NaN column (no seed got there) is left out below
-        warnings.simplefilter("ignore", RuntimeWarning)
-        stats = [np.nanmedian(values, 0), np.nanmin(values, 0), np.nanmax(values, 0)]
+    # NaN where no seed got there (that row is left out below); fmin/fmax skip NaN quietly
+    stats = [nanmedian(values, 0), np.fmin.reduce(values, 0), np.fmax.reduce(values, 0)]
     refs = [_reference(_pick(summary[var], at), curve.over) for _, var in curve.references]
     keep = np.isfinite(x) & (x >= 0) & np.isfinite(stats[0])
     out = io.StringIO()
@@ -86,11 +86,7 @@ def curve_table(summary: xr.Dataset, curve: Curve) -> str:
 
 
 def _reference(da: xr.DataArray, over: str) -> np.ndarray:
-    if over in da.dims:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmedian(da.transpose(over, ...).values.astype(np.float64), 0)
-    return da.values.astype(np.float64)
+    return nanmedian(da.transpose(over, ...).values, 0) if over in da.dims else da.values.astype(np.float64)
 
 
 def _fmt(value: float) -> str:

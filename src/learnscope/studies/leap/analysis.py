@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from learnscope.features.plateaus import coordinates_gained, find_drops
-from learnscope.studies.arrays import pad
+from learnscope.studies.arrays import nanmedian, pad
 from learnscope.studies.leap.config import LeapStudyConfig
 from learnscope.studies.leap.complexity import leap, n_leaps
 
@@ -215,15 +215,6 @@ def _trajectories(cfg: LeapStudyConfig, grid, per_group, sizes: tuple[int, int, 
                         grid("drop_coords", (MAX_DROPS,), fill="", dtype=object),
                         {"long_name": "input coordinates whose weight mass grew >= 2x across the drop"}),
     }
-
-
-def nanmedian(values: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Median along ``axis`` ignoring NaN; NaN where all are NaN (without a warning)."""
-    values = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
-    ok = np.isfinite(values).any(axis=-1)
-    out = np.full(values.shape[:-1], np.nan)
-    out[ok] = np.nanmedian(values[ok], axis=-1)
-    return out
 
 
 # Per-run variables (with a ``c`` dim) that the views of "each seed's best run" read.

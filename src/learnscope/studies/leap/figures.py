@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from learnscope.studies.leap.analysis import best_runs, nanmedian
+from learnscope.studies.arrays import nanmedian
+from learnscope.studies.leap.analysis import best_runs
 from learnscope.studies.plotting import band, figure, symlog_from_zero
 
 
